@@ -1,0 +1,1 @@
+"""Benchmarks: library functions returning plain dicts; the CLI prints them as JSON and a table."""

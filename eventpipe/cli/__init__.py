@@ -1,0 +1,1 @@
+"""Typer command-line interface: parses, builds a config, calls one library function."""

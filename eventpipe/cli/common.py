@@ -1,0 +1,42 @@
+"""Options and helpers shared by the commands."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+RootOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--root",
+        help="Data folder (raw files and stores). Default: $EVENTPIPE_HOME, else ~/.cache/eventpipe.",
+        show_default=False,
+    ),
+]
+WorkersOption = Annotated[
+    int | None, typer.Option("--workers", min=1, help="Parallel workers (default: the number of CPU cores).")
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option("--scheduler", help="Address of an existing Dask scheduler, e.g. tcp://host:8786."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")]
+
+
+def resolve_root(root: Path | None) -> Path:
+    """The data root: ``--root``, else ``$EVENTPIPE_HOME``, else ``~/.cache/eventpipe``."""
+    if root is not None:
+        return root.expanduser()
+    env = os.environ.get("EVENTPIPE_HOME")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "eventpipe"
+
+
+def state() -> dict[str, bool]:
+    """Global flags set by the main callback (``--quiet``, ``--debug``)."""
+    ctx = typer.get_current_context(silent=True)
+    root_ctx = ctx.find_root() if ctx is not None else None
+    obj = root_ctx.obj if root_ctx is not None and isinstance(root_ctx.obj, dict) else {}
+    return {"quiet": bool(obj.get("quiet")), "debug": bool(obj.get("debug"))}

@@ -1,0 +1,76 @@
+"""The ``eventpipe`` Typer app: one module per command, joined here."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from eventpipe._version import __version__
+from eventpipe.errors import EventpipeError
+
+app = typer.Typer(
+    name="eventpipe",
+    help="Neuromorphic (DVS) datasets from raw files to a trained spiking neural network.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"eventpipe {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    ctx.obj = {"quiet": quiet, "debug": debug}
+
+
+def _register_commands() -> None:
+    """Import every module of ``eventpipe.cli.commands``; each adds its command(s) to ``app``."""
+    import importlib
+    import pkgutil
+
+    from eventpipe.cli import commands
+
+    for mod in sorted(m.name for m in pkgutil.iter_modules(commands.__path__)):
+        importlib.import_module(f"{commands.__name__}.{mod}")
+
+
+_register_commands()
+
+
+def main() -> None:
+    """Console entry point: one clear line and exit code 2 for an EventpipeError (traceback with --debug)."""
+    try:
+        app(standalone_mode=False)
+    except EventpipeError as exc:
+        if "--debug" in sys.argv:
+            raise
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        sys.exit(2)
+    except typer.Abort:
+        typer.secho("aborted", err=True)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        raise
