@@ -76,3 +76,21 @@ class StoreSchemaError(EventpipeError, ValueError):
 
 class StoreLockedError(EventpipeError, RuntimeError):
     """Another process is writing the same store."""
+
+
+class TrainingError(EventpipeError, RuntimeError):
+    """Training cannot go on: the loss diverged (NaN/inf) or the device ran out of memory."""
+
+
+class ManualDownloadRequired(DataNotFoundError):
+    """Files of a dataset must be fetched by hand (their host needs a web browser); the message says which.
+
+    ``files`` holds one dict per file (name, size, checksums, URLs, web pages, target path) for JSON output.
+    """
+
+    def __init__(self, message: str, files: list[dict[str, object]] | None = None) -> None:
+        super().__init__(message)
+        self.files = list(files or [])
+
+    def __str__(self) -> str:  # OSError would format a single argument as the message anyway; keep it explicit
+        return str(self.args[0]) if self.args else ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -34,9 +35,17 @@ def resolve_root(root: Path | None) -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "eventpipe"
 
 
+@dataclass
+class GlobalFlags:
+    """Process-wide flags of the ``eventpipe`` command line, set by the main callback on every invocation."""
+
+    quiet: bool = False
+    debug: bool = False
+
+
+FLAGS = GlobalFlags()
+
+
 def state() -> dict[str, bool]:
     """Global flags set by the main callback (``--quiet``, ``--debug``)."""
-    ctx = typer.get_current_context(silent=True)
-    root_ctx = ctx.find_root() if ctx is not None else None
-    obj = root_ctx.obj if root_ctx is not None and isinstance(root_ctx.obj, dict) else {}
-    return {"quiet": bool(obj.get("quiet")), "debug": bool(obj.get("debug"))}
+    return {"quiet": FLAGS.quiet, "debug": FLAGS.debug}

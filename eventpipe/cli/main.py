@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from eventpipe._version import __version__
+from eventpipe.cli.common import FLAGS
 from eventpipe.errors import EventpipeError
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ def _global(
     ] = False,
 ) -> None:
     ctx.obj = {"quiet": quiet, "debug": debug}
+    FLAGS.quiet, FLAGS.debug = quiet, debug
 
 
 def _register_commands() -> None:
@@ -54,23 +56,9 @@ _register_commands()
 def main() -> None:
     """Console entry point: one clear line and exit code 2 for an EventpipeError (traceback with --debug)."""
     try:
-        app(standalone_mode=False)
+        app()
     except EventpipeError as exc:
-        if "--debug" in sys.argv:
+        if FLAGS.debug:
             raise
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         sys.exit(2)
-    except typer.Abort:
-        typer.secho("aborted", err=True)
-        sys.exit(130)
-    except SystemExit:
-        raise
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        raise

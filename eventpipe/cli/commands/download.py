@@ -1,0 +1,77 @@
+"""``eventpipe download NAME``: fetch, verify and unpack a dataset's raw files (or say how to get them)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from eventpipe.cli.common import JsonOption, RootOption, resolve_root
+from eventpipe.cli.main import app
+
+
+@app.command("download")
+def download_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Dataset name, e.g. demo, dvs128, nmnist (see `eventpipe datasets`).")],
+    root: RootOption = None,
+    source: Annotated[Path | None, typer.Option(
+        "--source", help="Folder holding files you downloaded by hand; they are verified, then copied.",
+        show_default=False)] = None,
+    link: Annotated[bool, typer.Option("--link", help="Hard-link the --source files instead of copying them.")] = False,
+    manifest: Annotated[Path | None, typer.Option(
+        "--manifest", help="Use this manifest TOML instead of the packaged one.", show_default=False)] = None,
+    mirror: Annotated[list[str] | None, typer.Option(
+        "--mirror", help="Base URL of a mirror that serves the files by name (URL/FILE); tried first. Repeatable.",
+        show_default=False)] = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, help="Files downloaded at the same time (default 4).", show_default=False)] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Download, verify (md5/sha256) and unpack the raw files of a dataset into ROOT/NAME/raw.
+
+    Safe to run again: verified files are kept and interrupted downloads resume.
+
+    Hosts that need a web browser: prints the files, URLs, sizes, checksums and target folder, exits non-zero.
+    """
+    from eventpipe.bench.report import format_table
+    from eventpipe.errors import ManualDownloadRequired
+    from eventpipe.fetch import FetchOptions, download_dataset
+    from eventpipe.fetch.manual import human_size
+
+    options = FetchOptions() if workers is None else FetchOptions(max_workers=workers)
+    try:
+        result = download_dataset(name, resolve_root(root), source=source, link=link, mirrors=mirror or (),
+                                  progress=not _quiet(ctx), manifest=manifest, options=options)
+    except ManualDownloadRequired as exc:
+        if json_out:
+            typer.echo(json.dumps({"dataset": name, "status": "manual_download_required", "files": exc.files}))
+        raise
+    for warning in result.warnings:
+        typer.secho(f"warning: {warning}", err=True, fg=typer.colors.YELLOW)
+    if json_out:
+        typer.echo(json.dumps(result.to_dict()))
+        return
+    rows = []
+    for f in result.files:
+        size = f.path.stat().st_size if f.path.is_file() else None
+        rows.append({"file": f.name, "status": f.status, "size": "" if size is None else human_size(size),
+                     "from": f.url or f.source or ""})
+    if len(rows) <= 40:
+        typer.echo(format_table(rows))
+    else:
+        counts: dict[str, int] = {}
+        for r in rows:
+            counts[str(r["status"])] = counts.get(str(r["status"]), 0) + 1
+        typer.echo(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) + f" ({len(rows)} files)")
+    if result.unpacked:
+        typer.echo(f"unpacked: {', '.join(result.unpacked)}")
+    typer.echo(f"{result.name}: raw files in {result.raw_dir}")
+
+
+def _quiet(ctx: typer.Context) -> bool:
+    """The global ``--quiet`` flag (stored by the main callback on the root context)."""
+    obj = ctx.find_root().obj
+    return bool(obj.get("quiet")) if isinstance(obj, dict) else False

@@ -1,0 +1,55 @@
+"""``eventpipe verify NAME``: re-hash raw files against the manifest and check every store's integrity."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from eventpipe.cli.common import JsonOption, RootOption, resolve_root
+from eventpipe.cli.main import app
+
+
+@app.command("verify")
+def verify_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Dataset name, e.g. demo, dvs128 (see `eventpipe datasets`).")],
+    root: RootOption = None,
+    manifest: Annotated[Path | None, typer.Option(
+        "--manifest", help="Use this manifest TOML instead of the packaged one.", show_default=False)] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Re-hash every raw file (and unpacked member with a published checksum) and check every store.
+
+    Stores: ROOT/NAME/events.zarr and ROOT/NAME/frames/*.zarr (offsets, lengths, markers, fingerprints).
+
+    Exits non-zero when anything is missing, corrupt or inconsistent.
+    """
+    from eventpipe.bench.report import format_table
+    from eventpipe.fetch import verify_raw, verify_stores
+
+    data_root = resolve_root(root)
+    report = verify_raw(name, data_root, manifest=manifest, progress=not _quiet(ctx))
+    report += verify_stores(name, data_root, manifest=manifest)
+    if json_out:
+        typer.echo(json.dumps(report.to_dict()))
+    else:
+        shown = [c for c in report.checks if c.kind != "member" or c.status != "ok"]
+        rows = [{"target": c.target, "kind": c.kind, "status": c.status, "detail": c.detail} for c in shown]
+        if rows:
+            typer.echo(format_table(rows))
+        members = [c for c in report.checks if c.kind == "member"]
+        if members:
+            ok = sum(c.status == "ok" for c in members)
+            typer.echo(f"unpacked files with published checksums: {ok} of {len(members)} ok")
+        verdict = "ok" if report.ok else f"{len(report.problems)} problem(s)"
+        typer.echo(f"{report.name}: {len(report.checks)} checks, {verdict} ({report.folder})")
+    report.raise_for_problems()
+
+
+def _quiet(ctx: typer.Context) -> bool:
+    """The global ``--quiet`` flag (stored by the main callback on the root context)."""
+    obj = ctx.find_root().obj
+    return bool(obj.get("quiet")) if isinstance(obj, dict) else False

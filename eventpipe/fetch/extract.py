@@ -1,0 +1,288 @@
+"""Safe unpacking of zip and tar (.gz, .bz2, .xz) archives.
+
+Every member is checked before anything is written for it. Refused, with :class:`UnsafeArchiveError`:
+absolute paths (``/x``, ``C:\\x``), ``..`` components, symbolic links whose target leaves the folder,
+hard links to anything but an earlier regular member, paths that run through a symbolic link of the
+archive, device files, fifos and sockets. Everything is written to a temporary folder next to the
+target and moved into place only when the whole archive unpacked cleanly, so a refused or broken archive
+leaves nothing behind. The checks do not depend on the Python version (``tarfile`` filters only exist in
+newer releases).
+"""
+
+from __future__ import annotations
+
+import lzma
+import os
+import posixpath
+import re
+import shutil
+import stat
+import tarfile
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import IO
+
+from tqdm.auto import tqdm
+
+from eventpipe.errors import ConfigError, FormatError, UnsafeArchiveError
+from eventpipe.fetch.manifests import ARCHIVE_SUFFIXES, archive_kind
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_COPY_BYTES = 1 << 20
+_CORRUPT = (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, lzma.LZMAError)
+#: Opens the body of the member just yielded (valid until the next member is read).
+Opener = Callable[[], "IO[bytes] | None"]
+
+
+@dataclass(frozen=True)
+class _Member:
+    """An archive member reduced to what extraction needs."""
+
+    name: str  # as stored in the archive (for messages)
+    kind: str  # "dir", "file", "symlink", "hardlink", or what is refused: "device", "fifo", "socket", "other"
+    link: str = ""  # symlink target (relative to the member's folder) or hard-link target (archive path)
+
+
+def extract_archive(archive: Path, target: Path, *, nested: bool = False, protected: Collection[str] = (),
+                    progress: bool = True) -> list[str]:
+    """Unpack ``archive`` into the folder ``target``; returns the top-level names it placed there.
+
+    Parameters
+    ----------
+    archive
+        A ``.zip`` or ``.tar``/``.tar.gz``/``.tgz``/``.tar.bz2``/``.tar.xz`` file.
+    target
+        Destination folder (created when missing). Top-level entries of the archive replace entries of
+        the same name in it; other entries are left alone.
+    nested
+        Also unpack the archives found inside (one level) where they lie, then delete them.
+    protected
+        Top-level names in ``target`` that the archive must not replace (the archive itself, other
+        downloads, bookkeeping).
+
+    Raises
+    ------
+    UnsafeArchiveError
+        A member would escape ``target`` or is not a plain file, folder or safe link.
+    FormatError
+        The archive is truncated or corrupt.
+    """
+    kind = archive_kind(archive.name)
+    if kind is None:
+        raise ConfigError(f"{archive}: cannot unpack; valid endings are {{{', '.join(sorted(ARCHIVE_SUFFIXES))}}}")
+    parent = target.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    for stale in parent.glob(f".{archive.name}.*.unpacking"):  # left by an interrupted run
+        shutil.rmtree(stale, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{archive.name}.", suffix=".unpacking", dir=parent))
+    try:
+        _unpack(archive, tmp, progress=progress)
+        if nested:
+            _unpack_nested(tmp, progress=progress)
+        _check_tree(tmp, archive)
+        entries = sorted(p.name for p in tmp.iterdir())
+        clashes = sorted(set(entries) & set(protected))
+        if clashes:
+            raise UnsafeArchiveError(f"{archive}: members would replace {clashes} in {target}")
+        move_entries(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return entries
+
+
+def _unpack(archive: Path, dest: Path, *, progress: bool) -> None:
+    """Check and write every member of ``archive`` under the existing folder ``dest``."""
+    checker = _Checker(archive)
+    with tqdm(desc=f"unpack {archive.name}", unit=" files", disable=not progress, leave=False) as bar:
+        try:
+            members = _zip_members(archive) if archive_kind(archive.name) == "zip" else _tar_members(archive)
+            for member, opener in members:
+                _write(checker, dest, member, opener)
+                bar.update(1)
+        except _CORRUPT as exc:
+            raise FormatError(f"{archive}: corrupt or truncated archive: {exc}") from exc
+        except (NotADirectoryError, FileExistsError, IsADirectoryError) as exc:
+            raise FormatError(f"{archive}: members conflict (a file where a folder should be): {exc}") from exc
+
+
+def _zip_members(archive: Path) -> Iterator[tuple[_Member, Opener]]:
+    with zipfile.ZipFile(archive) as zf:
+        members = [(_zip_member(zf, info), info) for info in zf.infolist()]
+        precheck = _Checker(archive)  # the central directory lists every member: refuse before writing any
+        for member, _info in members:
+            precheck.check(member)
+        for member, info in members:
+            yield member, partial(zf.open, info)
+
+
+def _zip_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> _Member:
+    mode = info.external_attr >> 16
+    if info.create_system == 3 and stat.S_IFMT(mode):  # made on Unix: the mode tells the file type
+        if stat.S_ISLNK(mode):
+            return _Member(info.filename, "symlink", zf.read(info).decode("utf-8", "surrogateescape"))
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+            return _Member(info.filename, "device")
+        if stat.S_ISFIFO(mode):
+            return _Member(info.filename, "fifo")
+        if stat.S_ISSOCK(mode):
+            return _Member(info.filename, "socket")
+    return _Member(info.filename, "dir" if info.is_dir() else "file")
+
+
+def _tar_members(archive: Path) -> Iterator[tuple[_Member, Opener]]:
+    # Stream mode reads the (compressed) archive once; each member is checked before it is written.
+    with tarfile.open(archive, mode="r|*") as tf:
+        for info in tf:
+            yield _tar_member(info), partial(tf.extractfile, info)
+
+
+def _tar_member(info: tarfile.TarInfo) -> _Member:
+    if info.isdir():
+        return _Member(info.name, "dir")
+    if info.isreg():
+        return _Member(info.name, "file")
+    if info.issym():
+        return _Member(info.name, "symlink", info.linkname)
+    if info.islnk():
+        return _Member(info.name, "hardlink", info.linkname)
+    if info.ischr() or info.isblk():
+        return _Member(info.name, "device")
+    if info.isfifo():
+        return _Member(info.name, "fifo")
+    return _Member(info.name, "other")
+
+
+class _Checker:
+    """Checks each member against the rules and against the members seen before it."""
+
+    def __init__(self, archive: Path) -> None:
+        self.archive = archive
+        self.symlinks: set[str] = set()
+        self.files: set[str] = set()
+
+    def refuse(self, member: _Member, why: str) -> UnsafeArchiveError:
+        return UnsafeArchiveError(f"{self.archive}: refusing member {member.name!r}: {why}")
+
+    def check(self, member: _Member) -> str:
+        """The member's safe relative path (``""`` for the archive root); raises when it is unsafe."""
+        if member.kind in ("device", "fifo", "socket", "other"):
+            what = {"device": "a device file", "fifo": "a fifo", "socket": "a socket"}.get(member.kind, "not a file")
+            raise self.refuse(member, f"{what}, not a regular file, folder or link")
+        rel = _safe_relpath(member.name)
+        if rel is None:
+            raise self.refuse(member, "absolute path or '..' component escapes the target folder")
+        parts = rel.split("/") if rel else []
+        for i in range(1, len(parts) + 1):
+            prefix = "/".join(parts[:i])
+            if prefix in self.symlinks:
+                raise self.refuse(member, f"path runs through the symbolic link {prefix!r} of the archive")
+        if member.kind == "symlink":
+            if not rel or not _link_inside(rel, member.link):
+                raise self.refuse(member, f"symbolic link to {member.link!r} points outside the target folder")
+            self.symlinks.add(rel)
+        elif member.kind == "hardlink":
+            link = _safe_relpath(member.link)
+            if not rel or link is None or link not in self.files:
+                raise self.refuse(member, f"hard link to {member.link!r} is not an earlier file of the archive")
+        if member.kind in ("file", "hardlink"):
+            if not rel:
+                raise self.refuse(member, "a file cannot replace the target folder")
+            self.files.add(rel)
+        return rel
+
+
+def _write(checker: _Checker, dest: Path, member: _Member, opener: Opener) -> None:
+    """Check ``member`` and create it under ``dest``."""
+    rel = checker.check(member)
+    path = dest / rel if rel else dest
+    if member.kind == "dir":
+        path.mkdir(parents=True, exist_ok=True)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_symlink() or path.is_dir():
+        raise checker.refuse(member, "would replace a link or folder written earlier")
+    if member.kind == "symlink":
+        path.unlink(missing_ok=True)
+        os.symlink(member.link, path)
+    elif member.kind == "hardlink":
+        path.unlink(missing_ok=True)
+        source = dest / (_safe_relpath(member.link) or "")
+        try:
+            os.link(source, path)
+        except OSError:  # a file system without hard links
+            shutil.copyfile(source, path)
+    else:
+        body = opener()
+        if body is None:
+            raise checker.refuse(member, "no data for a regular file")
+        with body as src, open(path, "wb") as dst:
+            shutil.copyfileobj(src, dst, _COPY_BYTES)
+
+
+def _safe_relpath(name: str) -> str | None:
+    """Normalised POSIX relative path, ``""`` for the root, ``None`` when absolute or using ``..``."""
+    raw = name.replace("\\", "/")
+    if "\x00" in raw or raw.startswith("/") or _DRIVE.match(raw):
+        return None
+    parts = [p for p in raw.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        return None
+    return "/".join(parts)
+
+
+def _link_inside(rel: str, link: str) -> bool:
+    """Whether a symbolic link at ``rel`` with target ``link`` stays inside the folder (lexically)."""
+    link = link.replace("\\", "/")
+    if not link or "\x00" in link or link.startswith("/") or _DRIVE.match(link):
+        return False
+    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(rel), link))
+    return resolved != ".." and not resolved.startswith("../")
+
+
+def _check_tree(root: Path, archive: Path) -> None:
+    """Second line of defence: every link under ``root`` must resolve inside it."""
+    top = os.path.realpath(root)
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = os.path.join(folder, name)
+            if os.path.islink(path):
+                real = os.path.realpath(path)
+                if real != top and not real.startswith(top + os.sep):
+                    raise UnsafeArchiveError(f"{archive}: link {os.path.relpath(path, root)!r} resolves outside")
+
+
+def _unpack_nested(root: Path, *, progress: bool) -> None:
+    """Unpack every archive found under ``root`` (one level) into its folder, then delete it."""
+    inner = []
+    for folder, _dirs, files in os.walk(root):
+        inner += [Path(folder) / f for f in sorted(files) if archive_kind(f) and not Path(folder, f).is_symlink()]
+    for archive in inner:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{archive.name}.", suffix=".unpacking", dir=archive.parent))
+        try:
+            _unpack(archive, tmp, progress=progress)
+            archive.unlink()
+            move_entries(tmp, archive.parent)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def move_entries(src: Path, dest: Path) -> None:
+    """Move every entry of ``src`` into ``dest`` (renames on one file system), replacing same names.
+
+    ``dest`` is created with default permissions (renaming ``src`` itself would keep the private mode
+    of a temporary folder).
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    for entry in sorted(src.iterdir()):
+        target = dest / entry.name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        elif target.exists() or target.is_symlink():
+            target.unlink()
+        os.replace(entry, target)
+

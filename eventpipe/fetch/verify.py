@@ -1,0 +1,163 @@
+"""``verify_raw`` and ``verify_stores``: re-check a dataset's files and stores from scratch.
+
+Nothing is trusted from earlier runs here: every raw file (and every unpacked member with a published
+checksum) is hashed again, and every store under ``<root>/<name>/`` goes through
+:func:`eventpipe.store.check_integrity`. Nothing is modified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from eventpipe.errors import ChecksumMismatch, DataNotFoundError, StoreSchemaError
+from eventpipe.fetch.download import generated_files, raw_dir_for, resolve_manifest
+from eventpipe.fetch.hashing import first_mismatch, hash_file
+from eventpipe.fetch.manifests import FileEntry, Manifest
+from eventpipe.fetch.records import unpacked_entries
+
+#: Status of a check, best first.
+STATUSES = ("ok", "missing", "mismatch", "problem")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One verified thing. ``target`` is relative to ``<root>/<dataset>``."""
+
+    target: str
+    kind: str  # "file", "unpacked", "member", "generated" or "store"
+    status: str  # "ok", "missing", "mismatch" (checksums) or "problem" (store integrity)
+    detail: str = ""
+    algorithm: str = ""  # for a mismatch: which checksum, published and found
+    expected: str = ""
+    actual: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """All checks of one dataset; ``ok`` when every check passed."""
+
+    name: str
+    folder: Path  # <root>/<name>
+    checks: tuple[Check, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.status == "ok" for c in self.checks)
+
+    @property
+    def problems(self) -> tuple[Check, ...]:
+        return tuple(c for c in self.checks if c.status != "ok")
+
+    def __add__(self, other: VerifyReport) -> VerifyReport:
+        return VerifyReport(self.name, self.folder, self.checks + other.checks)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dataset": self.name, "folder": str(self.folder), "ok": self.ok,
+                "checks": [c.to_dict() for c in self.checks]}
+
+    def raise_for_problems(self) -> None:
+        """Raise for the first problem (checksum mismatches first, then stores, then missing files)."""
+        problems = self.problems
+        if not problems:
+            return
+        summary = f"{self.name}: {len(problems)} of {len(self.checks)} checks failed"
+        for c in problems:
+            if c.status == "mismatch":
+                raise ChecksumMismatch(self.folder / c.target, c.algorithm, c.expected, c.actual)
+        for c in problems:
+            if c.status == "problem":
+                raise StoreSchemaError(f"{summary}; {self.folder / c.target}: {c.detail}")
+        missing = ", ".join(c.target for c in problems)
+        raise DataNotFoundError(f"{summary}; missing: {missing} (run `eventpipe download {self.name}`)")
+
+
+def verify_raw(name: str, root: str | Path, *, manifest: Manifest | str | Path | None = None,
+               progress: bool = True) -> VerifyReport:
+    """Re-hash the raw files of dataset ``name`` under ``<root>/<name>/raw`` against its manifest.
+
+    Archives are checked as files; once unpacked, their members with published checksums are hashed
+    too (so an archive deleted after a complete unpack still counts as ok). For a generated dataset,
+    the files are checked against the checksums recorded when they were generated.
+    """
+    m = resolve_manifest(name, manifest)
+    raw_dir = raw_dir_for(root, m.name)
+    folder = raw_dir.parent
+    if m.generator is not None:
+        return VerifyReport(m.name, folder, tuple(_check_generated(raw_dir, m.generator, progress)))
+    checks: list[Check] = []
+    for entry in m.files:
+        checks += _check_file(entry, raw_dir, progress)
+    return VerifyReport(m.name, folder, tuple(checks))
+
+
+def verify_stores(name: str, root: str | Path, *, manifest: Manifest | str | Path | None = None) -> VerifyReport:
+    """Integrity of every store of dataset ``name``: ``events.zarr`` and ``frames/*.zarr`` (none: no checks)."""
+    m = resolve_manifest(name, manifest)
+    folder = raw_dir_for(root, m.name).parent
+    stores = [folder / "events.zarr"] if (folder / "events.zarr").exists() else []
+    stores += sorted((folder / "frames").glob("*.zarr"))
+    if not stores:
+        return VerifyReport(m.name, folder, ())
+    from eventpipe.store import check_integrity  # zarr is only needed when there are stores
+
+    checks = []
+    for store in stores:
+        problems = check_integrity(store)
+        checks.append(Check(store.relative_to(folder).as_posix(), "store", "problem" if problems else "ok",
+                            "; ".join(problems)))
+    return VerifyReport(m.name, folder, tuple(checks))
+
+
+def _rel(raw_dir: Path, path: Path) -> str:
+    return path.relative_to(raw_dir.parent).as_posix()
+
+
+def _compare(target: str, kind: str, path: Path, checksums: Mapping[str, str], progress: bool) -> Check:
+    if not path.is_file():
+        return Check(target, kind, "missing")
+    bad = first_mismatch(checksums, hash_file(path, checksums, progress=progress))
+    if bad is None:
+        return Check(target, kind, "ok")
+    algorithm, expected, actual = bad
+    return Check(target, kind, "mismatch", f"{algorithm}: expected {expected}, got {actual}", algorithm, expected, actual)
+
+
+def _check_file(entry: FileEntry, raw_dir: Path, progress: bool) -> list[Check]:
+    dest = raw_dir / entry.name
+    target = _rel(raw_dir, dest)
+    entries = unpacked_entries(raw_dir, entry.name, entry.checksums, entry.extract_to) if entry.extract else None
+    if dest.is_file() or entries is None:
+        checks = [_compare(target, "file", dest, entry.checksums, progress)]
+    else:
+        checks = [Check(target, "file", "ok", "archive deleted after a complete unpack")]
+    if not entry.extract:
+        return checks
+    if entries is None:
+        if dest.is_file():
+            checks.append(Check(target, "unpacked", "missing", "not unpacked (run the download again)"))
+        return checks
+    where = entry.extract_to
+    checks.append(Check(target, "unpacked", "ok", f"{len(entries)} top-level entries in {where}"))
+    folder = raw_dir / where
+    for member in tqdm(entry.members, desc=f"check {entry.name} members", unit=" files",
+                       disable=not progress or not entry.members, leave=False):
+        path = folder / member.path
+        checks.append(_compare(_rel(raw_dir, path), "member", path, member.checksums, False))
+    return checks
+
+
+def _check_generated(raw_dir: Path, generator: str, progress: bool) -> list[Check]:
+    files = generated_files(raw_dir, generator)
+    if files is None:
+        return [Check(_rel(raw_dir, raw_dir), "generated", "missing", "not generated yet")]
+    return [_compare(_rel(raw_dir, raw_dir / rel), "generated", raw_dir / rel, {"sha256": str(info.get("sha256", ""))}, False)
+            for rel, info in tqdm(sorted(files.items()), desc="check generated files", unit=" files",
+                                  disable=not progress, leave=False)]

@@ -1,0 +1,202 @@
+"""HDF5 events: single-sample files with t/x/y/p datasets, and SHD/SSC files holding many samples.
+
+- Single sample (:func:`read_hdf5`): datasets ``t``, ``x``, ``y``, ``p`` at the root or in an ``events``
+  group (``t`` in µs), or an SHD-layout file with exactly one sample.
+- SHD / SSC (:func:`read_hdf5_samples`): ``spikes/times`` (variable-length float seconds per sample),
+  ``spikes/units`` (variable-length channel ids), ``labels``; optional per-sample ``extra/*`` arrays
+  (e.g. ``extra/speaker``) are returned as metadata. Times become int64 µs rounded to the nearest µs,
+  ``x`` = unit, ``y = 0``, ``p = 0``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from eventpipe.errors import CorruptRecordingError, EventpipeError, FormatError
+from eventpipe.events import EVENT_DTYPE, Events
+from eventpipe.readers._columns import columns_to_events, seconds_to_us
+
+MAGIC = b"\x89HDF\r\n\x1a\n"
+CHUNK_EVENTS = 1 << 22
+"""Events read per slice of a single-sample dataset (bounded memory for big files)."""
+SAMPLES_PER_BLOCK = 1024
+"""SHD samples read per block of the variable-length datasets."""
+
+
+class HDF5Samples(NamedTuple):
+    """Every sample of a many-sample HDF5 file, concatenated.
+
+    Attributes
+    ----------
+    events:
+        All samples' events back to back; sample ``i`` is ``events[offsets[i]:offsets[i + 1]]``, each
+        sorted by ``t``.
+    offsets:
+        int64 array of ``n + 1`` start offsets.
+    labels:
+        int64 array of ``n`` labels.
+    meta:
+        Per-sample metadata columns (``extra/<name>`` datasets of length ``n``), e.g. ``speaker``.
+    """
+
+    events: Events
+    offsets: np.ndarray
+    labels: np.ndarray
+    meta: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def sample(self, i: int) -> Events:
+        """The events of sample ``i``."""
+        return self.events[self.offsets[i] : self.offsets[i + 1]]
+
+
+def _open(path: Path) -> Any:
+    with path.open("rb") as f:
+        if f.read(len(MAGIC)) != MAGIC:
+            raise FormatError(f"{path}: not an HDF5 file (no HDF5 signature at byte 0)")
+    import h5py
+
+    try:
+        return h5py.File(path, "r")
+    except Exception as exc:  # h5py raises OSError, ValueError, ... on damaged input
+        raise CorruptRecordingError(path, None, f"unreadable HDF5 file: {exc}") from None
+
+
+def _is_shd(h5: Any) -> bool:
+    return "spikes" in h5 and "times" in h5["spikes"] and "units" in h5["spikes"]
+
+
+def _shd_block(path: Path, times: np.ndarray, units: np.ndarray, first: int) -> tuple[Events, np.ndarray]:
+    """Events (unsorted within samples) and per-sample counts of one block of SHD samples."""
+    counts = np.fromiter((len(a) for a in times), dtype=np.int64, count=len(times))
+    unit_counts = np.fromiter((len(a) for a in units), dtype=np.int64, count=len(units))
+    if not np.array_equal(counts, unit_counts):
+        i = int(np.flatnonzero(counts != unit_counts)[0])
+        raise FormatError(f"{path}: sample {first + i} has {counts[i]} spike times but {unit_counts[i]} units")
+    flat_t = np.concatenate([np.asarray(a, dtype=np.float64) for a in times]) if len(times) else np.zeros(0)
+    flat_u = np.concatenate([np.asarray(a) for a in units]) if len(units) else np.zeros(0, dtype=np.int64)
+    zeros = np.zeros(len(flat_t), dtype=np.uint8)
+    return columns_to_events(path, seconds_to_us(flat_t), flat_u, zeros, zeros, sort=False), counts
+
+
+def _read_shd(path: Path, h5: Any) -> tuple[Events, np.ndarray, np.ndarray | None, dict[str, np.ndarray]]:
+    times_ds, units_ds = h5["spikes"]["times"], h5["spikes"]["units"]
+    n = len(times_ds)
+    if len(units_ds) != n:
+        raise FormatError(f"{path}: spikes/times has {n} samples but spikes/units has {len(units_ds)}")
+    parts, block_counts = [], []
+    for a in range(0, n, SAMPLES_PER_BLOCK):  # bounded memory: one block of variable-length rows at a time
+        part, c = _shd_block(path, times_ds[a : a + SAMPLES_PER_BLOCK], units_ds[a : a + SAMPLES_PER_BLOCK], a)
+        parts.append(part)
+        block_counts.append(c)
+    events = np.concatenate(parts) if parts else np.zeros(0, dtype=EVENT_DTYPE)
+    counts = np.concatenate(block_counts) if block_counts else np.zeros(0, dtype=np.int64)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    t = events["t"]
+    step_back = t[1:] < t[:-1]
+    starts = offsets[1:-1]
+    step_back[starts[(starts > 0) & (starts < len(t))] - 1] = False  # a new sample may start earlier
+    if np.any(step_back):  # one stable sort by (sample, t) for the whole file
+        sample = np.repeat(np.arange(n, dtype=np.int64), counts)
+        events = events[np.lexsort((t, sample))]
+    labels = np.asarray(h5["labels"][()], dtype=np.int64).reshape(-1) if "labels" in h5 else None
+    if labels is not None and len(labels) != n:
+        raise FormatError(f"{path}: {len(labels)} labels for {n} samples")
+    meta: dict[str, np.ndarray] = {}
+    if "extra" in h5:
+        for name, ds in h5["extra"].items():
+            if getattr(ds, "shape", None) == (n,):
+                meta[name] = np.asarray(ds[()])
+    return events, offsets, labels, meta
+
+
+def read_hdf5_samples(path: str | Path) -> HDF5Samples:
+    """Read every sample of an SHD/SSC-layout HDF5 file at once (vectorised; no loop per event).
+
+    Returns
+    -------
+    :class:`HDF5Samples`: concatenated events (``t`` µs, ``x`` = channel, ``y = p = 0``), offsets,
+    labels and per-sample metadata.
+
+    Raises
+    ------
+    FormatError
+        Not HDF5 (an empty file included), or not the SHD layout.
+    CorruptRecordingError
+        h5py cannot open the file (truncated or damaged).
+    """
+    path = Path(path)
+    with _open(path) as h5:
+        if not _is_shd(h5):
+            raise FormatError(f"{path}: no spikes/times and spikes/units datasets (SHD layout); keys {list(h5)}")
+        try:
+            events, offsets, labels, meta = _read_shd(path, h5)
+        except EventpipeError:
+            raise
+        except Exception as exc:  # h5py raises OSError, KeyError, TypeError, ... on damaged input
+            raise CorruptRecordingError(path, None, f"unreadable HDF5 data: {exc}") from None
+    if labels is None:
+        raise FormatError(f"{path}: no 'labels' dataset next to spikes/times")
+    return HDF5Samples(events, offsets, labels, meta)
+
+
+def _find_columns(h5: Any) -> Any:
+    for group in (h5, h5.get("events")):
+        if group is not None and hasattr(group, "keys") and all(k in group for k in "txyp"):
+            return group
+    return None
+
+
+def read_hdf5(path: str | Path) -> Events:
+    """Read one sample from an HDF5 file (t/x/y/p datasets, or the SHD layout with one sample).
+
+    Large datasets are read in slices of :data:`CHUNK_EVENTS` events.
+
+    Returns
+    -------
+    Events sorted by ``t`` (µs).
+
+    Raises
+    ------
+    FormatError
+        Not HDF5 (an empty file included), no t/x/y/p datasets, or an SHD file with several samples
+        (use :func:`read_hdf5_samples`).
+    CorruptRecordingError
+        h5py cannot read the file (truncated or damaged).
+    """
+    path = Path(path)
+    with _open(path) as h5:
+        try:
+            group = _find_columns(h5)
+            if group is None:
+                if _is_shd(h5):
+                    n = len(h5["spikes"]["times"])
+                    if n != 1:
+                        raise FormatError(
+                            f"{path}: holds {n} samples (SHD layout); read it with read_hdf5_samples()"
+                        )
+                    return _read_shd(path, h5)[0]
+                raise FormatError(
+                    f"{path}: no t, x, y, p datasets (at the root or in 'events') and no SHD spikes group; "
+                    f"keys {list(h5)}"
+                )
+            n = len(group["t"])
+            parts = [
+                columns_to_events(path, *(group[k][a : a + CHUNK_EVENTS] for k in "txyp"), sort=False)
+                for a in range(0, n, CHUNK_EVENTS)
+            ]
+        except EventpipeError:
+            raise
+        except Exception as exc:  # h5py raises OSError, KeyError, TypeError, ... on damaged input
+            raise CorruptRecordingError(path, None, f"unreadable HDF5 data: {exc}") from None
+    events = np.concatenate(parts) if parts else np.zeros(0, dtype=EVENT_DTYPE)
+    t = events["t"]
+    if len(t) > 1 and np.any(t[1:] < t[:-1]):
+        events = events[np.argsort(t, kind="stable")]
+    return events

@@ -1,0 +1,170 @@
+"""Bad input never crashes, hangs or returns unsorted data: truncation, garbage bytes, empty files."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import scipy.io
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from eventpipe.errors import EventpipeError, FormatError
+from eventpipe.events import EVENT_DTYPE, make_events
+from eventpipe.readers import detect_format, read_events
+from eventpipe.readers.aedat2 import write_aedat2
+from eventpipe.readers.aedat3 import write_aedat3
+from eventpipe.readers.atis import write_atis
+
+FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def _events(n: int = 300, seed: int = 0, xy: int = 128) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return make_events(np.sort(rng.integers(0, 1 << 24, n)), rng.integers(0, xy, n), rng.integers(0, xy, n),
+                       rng.integers(0, 2, n))
+
+
+def _bytes_of(writer, tmp: Path) -> bytes:  # noqa: ANN001
+    path = tmp / "sample"
+    writer(path)
+    return path.read_bytes()
+
+
+def _h5(path: Path) -> None:
+    ev = _events()
+    with h5py.File(path, "w") as f:
+        for k in "txyp":
+            f[k] = ev[k]
+
+
+def _mat(path: Path) -> None:
+    ev = _events()
+    with path.open("wb") as f:
+        scipy.io.savemat(f, {"ts": ev["t"], "x": ev["x"], "y": ev["y"], "pol": ev["p"]}, do_compression=True)
+
+
+def _prophesee(header: bytes, words: np.ndarray) -> bytes:
+    return header + words.tobytes()
+
+
+def _samples(tmp: Path) -> dict[str, bytes]:
+    rng = np.random.default_rng(1)
+    ev = _events()
+    evt3_kinds = rng.choice([0x0, 0x2, 0x3, 0x4, 0x5, 0x6], 500)
+    evt3 = np.concatenate([[0x8001], (evt3_kinds << 12) | rng.integers(0, 0xFFF, 500)]).astype("<u2")
+    evt2 = np.concatenate([[0x8 << 28], (rng.integers(0, 2, 500) << 28) | rng.integers(0, 1 << 22, 500)])
+    dat = np.zeros(300, dtype=[("t", "<u4"), ("a", "<u4")])
+    dat["t"], dat["a"] = ev["t"], ev["x"].astype(np.uint32) | (ev["y"].astype(np.uint32) << 14)
+    buf = io.BytesIO()
+    np.save(buf, ev)
+    return {
+        "aedat3": _bytes_of(lambda p: write_aedat3(p, ev, packet_size=50), tmp),
+        "aedat2": _bytes_of(lambda p: write_aedat2(p, ev), tmp),
+        "atis": _bytes_of(lambda p: write_atis(p, ev), tmp),
+        "evt3": _prophesee(b"% evt 3.0\n% end\n", evt3),
+        "evt2": _prophesee(b"% evt 2.0\n", evt2.astype("<u4")),
+        "dat": b"% Version 2\n\x00\x08" + dat.tobytes(),
+        "npy": buf.getvalue(),
+        "hdf5": _bytes_of(_h5, tmp),
+        "mat": _bytes_of(_mat, tmp),
+    }
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    return _samples(tmp_path_factory.mktemp("bad_input_samples"))
+
+
+FORMATS = ["aedat3", "aedat2", "atis", "evt3", "evt2", "dat", "npy", "hdf5", "mat"]
+
+
+def read_or_error(path: Path, fmt: str | None) -> None:
+    """The property: an EventpipeError, or events of the right dtype with sorted t."""
+    try:
+        ev = read_events(path, format=fmt)
+    except EventpipeError:
+        return
+    assert ev.dtype == EVENT_DTYPE
+    assert bool(np.all(ev["t"][1:] >= ev["t"][:-1]))
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_valid_sample_reads(tmp_path: Path, samples: dict[str, bytes], fmt: str) -> None:
+    f = tmp_path / "ok"
+    f.write_bytes(samples[fmt])
+    assert len(read_events(f, format=fmt)) > 0
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@FUZZ
+@given(cut=st.floats(0, 1, exclude_max=True))
+def test_truncated(tmp_path: Path, samples: dict[str, bytes], fmt: str, cut: float) -> None:
+    data = samples[fmt]
+    f = tmp_path / "cut"
+    f.write_bytes(data[: int(cut * len(data))])
+    read_or_error(f, fmt)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@FUZZ
+@given(keep=st.floats(0, 1), garbage=st.binary(max_size=2000), flips=st.lists(st.integers(0, 1 << 30), max_size=8))
+def test_garbage(tmp_path: Path, samples: dict[str, bytes], fmt: str, keep: float, garbage: bytes,
+                 flips: list[int]) -> None:
+    data = bytearray(samples[fmt][: int(keep * len(samples[fmt]))] + garbage)
+    for i in flips:  # corrupt bytes inside the kept part too
+        if data:
+            data[i % len(data)] ^= 0xA5
+    f = tmp_path / "junk"
+    f.write_bytes(bytes(data))
+    read_or_error(f, fmt)
+    with contextlib.suppress(FormatError):
+        detect_format(f)
+
+
+@FUZZ
+@given(data=st.binary(max_size=4000))
+def test_pure_garbage_autodetect(tmp_path: Path, data: bytes) -> None:
+    f = tmp_path / "junk.aedat"
+    f.write_bytes(data)
+    read_or_error(f, None)
+
+
+def test_aedat4_damaged(tmp_path: Path, realdata: Path) -> None:
+    pytest.importorskip("aedat")
+    data = (realdata / "aedat4/sample.aedat4").read_bytes()
+    rng = np.random.default_rng(0)
+    f = tmp_path / "d.aedat4"
+    for _ in range(30):
+        damaged = bytearray(data[: int(rng.integers(0, len(data)))])
+        for i in rng.integers(0, max(len(damaged), 1), 10):
+            if damaged:
+                damaged[i] ^= 0x5A
+        f.write_bytes(bytes(damaged))
+        read_or_error(f, "aedat4")
+
+
+@pytest.mark.parametrize("fmt", [*FORMATS, "aedat4"])
+def test_empty_file(tmp_path: Path, fmt: str) -> None:
+    """Headerless formats (ATIS) read an empty file as zero events; every other format needs its header."""
+    f = tmp_path / "empty"
+    f.write_bytes(b"")
+    if fmt == "atis":
+        assert len(read_events(f, format=fmt)) == 0
+    else:
+        with pytest.raises(FormatError):
+            read_events(f, format=fmt)
+
+
+def test_zero_event_files(tmp_path: Path) -> None:
+    none = make_events([], [], [], [])
+    for name, writer in (("a3.aedat", write_aedat3), ("a2.aedat", write_aedat2), ("z.bin", write_atis)):
+        assert len(read_events(writer(tmp_path / name, none))) == 0
+    (tmp_path / "e.raw").write_bytes(b"% evt 3.0\n")
+    assert len(read_events(tmp_path / "e.raw")) == 0
+    np.save(tmp_path / "e.npy", none)
+    assert len(read_events(tmp_path / "e.npy")) == 0
