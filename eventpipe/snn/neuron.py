@@ -1,0 +1,249 @@
+"""Spiking neuron modules: IF, LIF and parametric LIF, with SpikingJelly's numerics and argument names.
+
+A module is a thin shell over :mod:`eventpipe.snn.dynamics` (the equations) and
+:mod:`eventpipe.snn.backends` (the fused torch / CUDA implementations):
+
+* multi-step (``step_mode="m"``, default): ``forward(x_seq [T, N, ...]) -> spikes [T, N, ...]``, starting
+  from rest on every call, so no state leaks between samples or batches; :meth:`BaseNode.run` also takes and
+  returns an explicit :class:`~eventpipe.snn.dynamics.NeuronState` for chunked streaming;
+* single-step (``step_mode="s"``): ``forward(x [N, ...])`` carries the state on the module between calls
+  until :meth:`BaseNode.reset` (or :func:`eventpipe.snn.functional.reset_net`); :meth:`BaseNode.step` is the
+  pure form (state in, state out).
+
+Potentials are in units of the input current (``v_threshold`` defaults to 1); ``tau`` is in time steps.
+
+>>> import torch
+>>> lif = LIFNode(tau=2.0)
+>>> lif(torch.full((4, 1), 1.5)).flatten().tolist()
+[0.0, 1.0, 0.0, 1.0]
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from eventpipe.errors import ConfigError
+from eventpipe.snn.backends import check_backend, run_multistep
+from eventpipe.snn.base import StepModule
+from eventpipe.snn.dynamics import NeuronSpec, NeuronState, neuron_step
+from eventpipe.snn.surrogate import Sigmoid, Surrogate
+
+__all__ = ["BaseNode", "IFNode", "LIFNode", "ParametricLIFNode"]
+
+
+class BaseNode(StepModule, nn.Module):
+    """Common shell of the neurons.
+
+    Parameters
+    ----------
+    v_threshold:
+        Firing threshold.
+    v_reset:
+        Potential after a spike (hard reset), or ``None`` to subtract ``v_threshold`` (soft reset).
+    surrogate_function:
+        Surrogate gradient (default ``Sigmoid(alpha=4)``).
+    detach_reset:
+        Do not backpropagate through the reset.
+    step_mode:
+        ``"m"`` (``[T, N, ...]`` per call, stateless) or ``"s"`` (``[N, ...]`` per call, state carried).
+    backend:
+        ``"auto"``, ``"torch"`` or ``"cupy"`` (see :mod:`eventpipe.snn.backends`).
+    store_v_seq:
+        Keep the potential after each step's reset as ``self.v_seq`` (``[T, N, ...]``, differentiable) for
+        monitors or membrane read-outs.
+    """
+
+    kind: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        v_threshold: float = 1.0,
+        v_reset: float | None = 0.0,
+        surrogate_function: Surrogate | None = None,
+        detach_reset: bool = False,
+        step_mode: str = "m",
+        store_v_seq: bool = False,
+    ) -> None:
+        nn.Module.__init__(self)
+        self.v_threshold = v_threshold
+        self.v_reset = v_reset
+        self.surrogate_function = surrogate_function if surrogate_function is not None else Sigmoid()
+        self.detach_reset = detach_reset
+        self.step_mode = step_mode
+        self.store_v_seq = store_v_seq
+        self.state: NeuronState | None = None
+        self.v_seq: torch.Tensor | None = None
+        self._backend = "auto"
+
+    # -- configuration -------------------------------------------------------------------------------------
+
+    def _spec_kwargs(self) -> dict[str, Any]:
+        return {}
+
+    @property
+    def spec(self) -> NeuronSpec:
+        """The (validated) dynamics this module runs."""
+        return NeuronSpec(
+            kind=self.kind,
+            v_threshold=self.v_threshold,
+            v_reset=self.v_reset,
+            detach_reset=self.detach_reset,
+            surrogate=self.surrogate_function,
+            **self._spec_kwargs(),
+        )
+
+    def decay(self) -> float | torch.Tensor | None:
+        """The decay ``k`` of one step (``None`` for IF)."""
+        return self.spec.decay()
+
+    @property
+    def backend(self) -> str:
+        """``"auto"``, ``"torch"`` or ``"cupy"``; an explicit ``"cupy"`` is checked when set."""
+        return self._backend
+
+    @backend.setter
+    def backend(self, name: str) -> None:
+        self._backend = check_backend(name, self.spec)
+
+    # -- computation ---------------------------------------------------------------------------------------
+
+    def run(self, x_seq: torch.Tensor, state: NeuronState | None = None) -> tuple[torch.Tensor, NeuronState]:
+        """Multi-step: ``(spikes [T, N, ...], state after the last step)``, from ``state`` (default: rest)."""
+        k = self.decay()
+        s_seq, v_seq, v_last = run_multistep(
+            x_seq,
+            self.spec,
+            v_init=None if state is None else state.v,
+            k=k if isinstance(k, torch.Tensor) else None,
+            backend=self.backend,
+            need_v_seq=self.store_v_seq,
+        )
+        if self.store_v_seq:
+            self.v_seq = v_seq
+        return s_seq, NeuronState(v_last)
+
+    def step(self, x: torch.Tensor, state: NeuronState | None = None) -> tuple[torch.Tensor, NeuronState]:
+        """Single step, pure: ``(spikes [N, ...], next state)``; ``state=None`` starts from rest."""
+        return neuron_step(x, state, self.spec, self.decay())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.step_mode == "m":
+            return self.run(x)[0]
+        s, self.state = self.step(x, self.state)
+        return s
+
+    @property
+    def v(self) -> torch.Tensor | None:
+        """Membrane potential carried in single-step mode (``None`` at rest)."""
+        return None if self.state is None else self.state.v
+
+    def reset(self) -> None:
+        self.state = None
+        self.v_seq = None
+
+    def detach(self) -> None:
+        if self.state is not None:
+            self.state = NeuronState(self.state.v.detach())
+
+    def extra_repr(self) -> str:
+        extra = "".join(f", {k}={v}" for k, v in self._spec_kwargs().items())
+        return (
+            f"v_threshold={self.v_threshold}, v_reset={self.v_reset}, detach_reset={self.detach_reset}, "
+            f"step_mode={self.step_mode}, backend={self.backend}, surrogate={self.surrogate_function}{extra}"
+        )
+
+
+class IFNode(BaseNode):
+    """Integrate-and-fire: ``H = V + X`` (no leak)."""
+
+    kind: ClassVar[str] = "if"
+
+    def __init__(
+        self,
+        v_threshold: float = 1.0,
+        v_reset: float | None = 0.0,
+        surrogate_function: Surrogate | None = None,
+        detach_reset: bool = False,
+        step_mode: str = "m",
+        backend: str = "auto",
+        store_v_seq: bool = False,
+    ) -> None:
+        super().__init__(v_threshold, v_reset, surrogate_function, detach_reset, step_mode, store_v_seq)
+        self.backend = backend
+
+
+class LIFNode(BaseNode):
+    """Leaky integrate-and-fire with time constant ``tau`` (time steps, >= 1).
+
+    ``decay_input=True``: ``H = V + (X - (V - V_reset)) / tau``; else ``H = V - (V - V_reset) / tau + X``.
+    """
+
+    kind: ClassVar[str] = "lif"
+
+    def __init__(
+        self,
+        tau: float = 2.0,
+        decay_input: bool = True,
+        v_threshold: float = 1.0,
+        v_reset: float | None = 0.0,
+        surrogate_function: Surrogate | None = None,
+        detach_reset: bool = False,
+        step_mode: str = "m",
+        backend: str = "auto",
+        store_v_seq: bool = False,
+    ) -> None:
+        super().__init__(v_threshold, v_reset, surrogate_function, detach_reset, step_mode, store_v_seq)
+        self.tau = tau
+        self.decay_input = decay_input
+        self.backend = backend
+
+    def _spec_kwargs(self) -> dict[str, Any]:
+        return {"tau": self.tau, "decay_input": self.decay_input}
+
+
+class ParametricLIFNode(BaseNode):
+    """LIF whose decay ``1/tau = sigmoid(w)`` is learned (Fang et al., ICCV 2021), from ``init_tau``.
+
+    ``init_tau`` is in time steps and must be > 1 (``w = -log(init_tau - 1)``).
+    """
+
+    kind: ClassVar[str] = "plif"
+
+    def __init__(
+        self,
+        init_tau: float = 2.0,
+        decay_input: bool = True,
+        v_threshold: float = 1.0,
+        v_reset: float | None = 0.0,
+        surrogate_function: Surrogate | None = None,
+        detach_reset: bool = False,
+        step_mode: str = "m",
+        backend: str = "auto",
+        store_v_seq: bool = False,
+    ) -> None:
+        if not (isinstance(init_tau, (int, float)) and math.isfinite(init_tau) and init_tau > 1):
+            raise ConfigError(
+                f"Expected a number > 1 (time steps) for argument init_tau. Got {init_tau!r} instead."
+            )
+        super().__init__(v_threshold, v_reset, surrogate_function, detach_reset, step_mode, store_v_seq)
+        self.decay_input = decay_input
+        self.w = nn.Parameter(torch.tensor(-math.log(init_tau - 1.0)))
+        self.backend = backend
+
+    def _spec_kwargs(self) -> dict[str, Any]:
+        return {"decay_input": self.decay_input}
+
+    def decay(self) -> torch.Tensor:
+        return torch.sigmoid(self.w)
+
+    @property
+    def tau(self) -> float:
+        """The current time constant ``1 / sigmoid(w)`` in time steps."""
+        return float(1.0 / torch.sigmoid(self.w.detach()))
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, tau={self.tau:.4g}"

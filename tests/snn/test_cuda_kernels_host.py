@@ -1,0 +1,204 @@
+"""The CUDA kernels run on the CPU: neuron.cu compiled as host C++ and compared with the torch backend.
+
+Without a GPU this is what checks the kernel arithmetic (forward bit-exact, backward allclose, PLIF's
+dL/dk reduction) and the autograd function of the cupy backend (argument order and types against the
+kernel signatures, null pointers, gradient plumbing); only the launch itself is replaced by a call into the
+host build. test_cupy_backend.py repeats the comparison on a GPU with CuPy.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import itertools
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from eventpipe.snn import surrogate as sg
+from eventpipe.snn.cuda import backend as cuda_backend
+from eventpipe.snn.dynamics import NeuronSpec
+from eventpipe.snn.fused import fused_multistep
+
+pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++ to build the host kernels")
+
+SHIM = Path(__file__).with_name("host_shim.h")
+
+SPECS = [
+    NeuronSpec(
+        kind=kind, tau=3.0, decay_input=decay, v_reset=v_reset, detach_reset=detach, surrogate=surrogate
+    )
+    for kind, decay, v_reset, detach, surrogate in itertools.product(
+        ("if", "lif", "plif"), (True, False), (0.0, None, -0.25), (False, True), (sg.Sigmoid(), sg.ATan())
+    )
+    if not (kind == "if" and not decay)
+] + [
+    NeuronSpec(kind="lif", surrogate=surrogate)
+    for surrogate in (sg.PiecewiseQuadratic(), sg.SoftSign(), sg.Erf(), sg.PiecewiseExp())
+]
+
+# kernel parameter type -> (numpy type the backend must pass, ctypes type for the host call)
+_ARG_TYPES = {"ptr": (np.uint64, ctypes.c_void_p), "float": (np.float32, ctypes.c_float),
+              "int": (np.int32, ctypes.c_int), "long long": (np.int64, ctypes.c_longlong)}  # fmt: skip
+
+
+def _spec_id(spec: NeuronSpec) -> str:
+    return f"{spec.kind}-{spec.v_reset}-{spec.decay_input}-{spec.detach_reset}-{spec.surrogate.name}"
+
+
+def _names(spec: NeuronSpec) -> tuple[str, str]:
+    fwd = cuda_backend.forward_kernel_name("float", spec.kind, spec.hard_reset, spec.decay_input)
+    code = spec.surrogate.cuda_code
+    bwd = cuda_backend.backward_kernel_name(
+        "float", spec.kind, spec.hard_reset, spec.decay_input, spec.detach_reset, code
+    )
+    return fwd, bwd
+
+
+def _signatures(source: str) -> dict[str, list[tuple[str, str, str]]]:
+    """``{kernel: [(kind, C declaration with T = float, name), ...]}`` parsed from the .cu source."""
+    out = {}
+    for kernel, params in re.findall(r"__global__ void (\w+)\(([^)]*)\)", source):
+        parsed = []
+        for param in params.split(","):
+            decl = " ".join(param.replace("__restrict__", "").split())
+            name = decl.split()[-1]
+            ctype = decl[: -len(name)].strip()
+            kind = "ptr" if "*" in ctype else ctype.replace("const", "").strip()
+            parsed.append((kind, re.sub(r"\bT\b", "float", ctype), name))
+        out[kernel] = parsed
+    return out
+
+
+class HostKernels:
+    """The float32 kernel instances of ``names`` built for the CPU, launched with backend-style arguments."""
+
+    def __init__(self, names: list[str], folder: Path) -> None:
+        source = cuda_backend.kernel_source()
+        (folder / "neuron.cu").write_text(source)
+        self.signatures = _signatures(source)
+        lines = [f'#include "{SHIM}"', '#include "neuron.cu"']
+        for name in names:
+            params = self.signatures[name.split("<")[0]]
+            decls = ", ".join(f"{ctype} {pname}" for _, ctype, pname in params)
+            call = ", ".join(pname for _, _, pname in params)
+            lines.append(
+                f'extern "C" void {self.symbol(name)}({decls}) {{\n'
+                "    blockDim.x = 1; threadIdx.x = 0;\n"
+                f"    for (long long b = 0; b < numel; ++b) {{ blockIdx.x = b; {name}({call}); }}\n}}"
+            )
+        (folder / "host.cpp").write_text("\n".join(lines) + "\n")
+        library = folder / "libneuron_host.so"
+        result = subprocess.run(
+            ["g++", "-x", "c++", "-std=c++14", "-O1", "-ffp-contract=off", "-w", "-shared", "-fPIC",
+             str(folder / "host.cpp"), "-o", str(library)],
+            capture_output=True, text=True, timeout=240,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr[-4000:]
+        self.lib = ctypes.CDLL(str(library))
+
+    @staticmethod
+    def symbol(name: str) -> str:
+        return "k_" + "".join(c if c.isalnum() else "_" for c in name)
+
+    def launch(self, name: str, args: tuple[Any, ...]) -> None:
+        """Run kernel ``name`` over every neuron; ``args`` typed exactly as the backend passes them to CuPy."""
+        params = self.signatures[name.split("<")[0]]
+        assert len(args) == len(params), f"{name}: {len(args)} arguments for {len(params)} parameters"
+        converted = []
+        for arg, (kind, _, pname) in zip(args, params, strict=True):
+            np_type, c_type = _ARG_TYPES[kind]
+            assert type(arg) is np_type, f"{name}: parameter {pname} ({kind}) got {type(arg).__name__}"
+            converted.append(c_type(int(arg) or None) if kind == "ptr" else c_type(arg))
+        getattr(self.lib, self.symbol(name))(*converted)
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory: pytest.TempPathFactory) -> HostKernels:
+    names = sorted({n for spec in SPECS for n in _names(spec)})
+    return HostKernels(names, tmp_path_factory.mktemp("host_kernels"))
+
+
+def _p(a: np.ndarray | None) -> np.uint64:
+    return np.uint64(0 if a is None else a.ctypes.data)
+
+
+def _reference(spec: NeuronSpec, seed: int, with_state: bool):
+    gen = torch.Generator().manual_seed(seed)
+    steps, shape = 9, (3, 7)  # odd neuron count
+    x = (torch.randn(steps, *shape, generator=gen) * 0.9 + 0.45).requires_grad_()
+    v0 = (torch.randn(shape, generator=gen) * 0.3).requires_grad_() if with_state else None
+    w = torch.tensor(0.4, requires_grad=True)
+    grads = [torch.randn(steps, *shape, generator=gen) for _ in range(2)] + [
+        torch.randn(shape, generator=gen)
+    ]
+    k = torch.sigmoid(w) if spec.kind == "plif" else None
+    outputs = fused_multistep(x, spec, v0, k, need_v_seq=True)
+    torch.autograd.backward(list(outputs), grads)
+    return x, v0, w, grads, outputs
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=_spec_id)
+@pytest.mark.parametrize("with_state", [False, True])
+def test_host_kernels_match_torch_backend(host: HostKernels, spec: NeuronSpec, with_state: bool) -> None:
+    x, v0, w, (gs, gv, gvl), (s_ref, v_seq_ref, v_last_ref) = _reference(
+        spec, SPECS.index(spec) * 2 + with_state, with_state
+    )
+    xn = x.detach().numpy().copy()
+    v0n = None if v0 is None else v0.detach().numpy().copy()
+    k = float(torch.sigmoid(w.detach())) if spec.kind == "plif" else 0.0
+    decay = np.array([k], dtype=np.float32)
+    lif_k = np.float32(1.0 / spec.tau if spec.kind == "lif" else 1.0)
+    common = (np.float32(spec.v_threshold), np.float32(spec.v_rest))
+    steps, numel = np.int32(xn.shape[0]), np.int64(xn[0].size)
+
+    h, s, v_seq = (np.empty_like(xn) for _ in range(3))
+    v_last = np.empty_like(xn[0])
+    fwd, bwd = _names(spec)
+    host.launch(
+        fwd, (_p(xn), _p(v0n), _p(h), _p(s), _p(v_seq), _p(v_last), _p(decay), lif_k, *common, steps, numel)
+    )
+    np.testing.assert_array_equal(s, s_ref.detach().numpy())
+    np.testing.assert_array_equal(v_seq, v_seq_ref.detach().numpy())
+    np.testing.assert_array_equal(v_last, v_last_ref.detach().numpy())
+
+    gx, gvi, gk = np.empty_like(h), np.empty_like(h[0]), np.zeros(1, dtype=np.float32)
+    gsn, gvn, gvln = gs.numpy(), gv.numpy(), gvl.numpy()
+    alpha = np.float32(spec.surrogate.alpha)
+    host.launch(bwd, (_p(gsn), _p(gvn), _p(gvln), _p(h), _p(v0n), _p(gx), _p(gvi), _p(gk), _p(decay), lif_k,
+                      *common, alpha, steps, numel))  # fmt: skip
+    np.testing.assert_allclose(gx, x.grad.numpy(), rtol=1e-5, atol=1e-5)
+    if v0 is not None:
+        np.testing.assert_allclose(gvi, v0.grad.numpy(), rtol=1e-5, atol=1e-5)
+    if spec.kind == "plif":  # the kernel returns dL/dk; autograd applied dk/dw = k (1 - k)
+        np.testing.assert_allclose(gk[0], float(w.grad) / (k * (1 - k)), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("spec", [s for s in SPECS if not s.detach_reset], ids=_spec_id)
+def test_cupy_autograd_function_on_host_kernels(
+    host: HostKernels, spec: NeuronSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The backend's autograd function, with each launch executed by the host build on CPU tensors."""
+    monkeypatch.setattr(cuda_backend, "_launch", lambda name, device, numel, args: host.launch(name, args))
+    for with_state in (False, True):
+        x_ref, v0_ref, w_ref, grads, ref = _reference(spec, SPECS.index(spec), with_state)
+        x = x_ref.detach().clone().requires_grad_()
+        v0 = None if v0_ref is None else v0_ref.detach().clone().requires_grad_()
+        w = w_ref.detach().clone().requires_grad_()
+        k = torch.sigmoid(w) if spec.kind == "plif" else None
+        got = cuda_backend._CupyNeuron.apply(x, v0, k, spec, True)
+        for a, b in zip(ref, got, strict=True):
+            assert torch.equal(a, b)
+        torch.autograd.backward(list(got), grads)
+        torch.testing.assert_close(x.grad, x_ref.grad, rtol=1e-5, atol=1e-5)
+        if v0 is not None:
+            torch.testing.assert_close(v0.grad, v0_ref.grad, rtol=1e-5, atol=1e-5)
+        if spec.kind == "plif":
+            torch.testing.assert_close(w.grad, w_ref.grad, rtol=1e-4, atol=1e-4)
+        else:
+            assert w.grad is None
