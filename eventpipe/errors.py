@@ -42,6 +42,9 @@ class CorruptRecordingError(FormatError):
         where = f" at byte {offset}" if offset is not None else ""
         super().__init__(f"{self.path}: corrupt{where}: {reason}")
 
+    def __reduce__(self) -> tuple[type, tuple[str, int | None, str]]:  # picklable across Dask workers
+        return (type(self), (self.path, self.offset, self.reason))
+
 
 class MissingDependencyError(EventpipeError, ImportError):
     """An optional package needed for this operation is not installed."""
@@ -60,6 +63,9 @@ class ChecksumMismatch(EventpipeError, ValueError):
         self.expected = expected
         self.actual = actual
         super().__init__(f"{self.path}: {algorithm} mismatch: expected {expected}, got {actual}")
+
+    def __reduce__(self) -> tuple[type, tuple[str, str, str, str]]:
+        return (type(self), (self.path, self.algorithm, self.expected, self.actual))
 
 
 class DownloadError(EventpipeError, OSError):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from eventpipe.paths import resolve_root
+
+__all__ = ["FLAGS", "JsonOption", "RootOption", "SchedulerOption", "WorkersOption", "resolve_root", "state"]
 
 RootOption = Annotated[
     Path | None,
@@ -25,14 +28,6 @@ SchedulerOption = Annotated[
     typer.Option("--scheduler", help="Address of an existing Dask scheduler, e.g. tcp://host:8786."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")]
-
-
-def resolve_root(root: Path | None) -> Path:
-    """The data root: ``--root``, else ``$EVENTPIPE_HOME``, else ``~/.cache/eventpipe``."""
-    if root is not None:
-        return root.expanduser()
-    env = os.environ.get("EVENTPIPE_HOME")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "eventpipe"
 
 
 @dataclass

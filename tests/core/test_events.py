@@ -54,3 +54,14 @@ def test_as_events_converts_tonic_dtype() -> None:
 def test_make_events_length_mismatch() -> None:
     with pytest.raises(EventValidationError, match="equal lengths"):
         make_events([0, 1], [0], [0, 0], [0, 0])
+
+
+def test_errors_pickle_round_trip() -> None:
+    import pickle
+
+    from eventpipe.errors import ChecksumMismatch, CorruptRecordingError
+
+    e = pickle.loads(pickle.dumps(CorruptRecordingError("a.aedat", 28, "truncated packet")))
+    assert (e.path, e.offset, e.reason, str(e)) == ("a.aedat", 28, "truncated packet", "a.aedat: corrupt at byte 28: truncated packet")
+    c = pickle.loads(pickle.dumps(ChecksumMismatch("f", "md5", "aa", "bb")))
+    assert str(c) == "f: md5 mismatch: expected aa, got bb"

@@ -1,0 +1,72 @@
+"""``eventpipe convert NAME``: raw files -> events store, in parallel, resumable and idempotent."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from eventpipe.cli.common import JsonOption, RootOption, SchedulerOption, WorkersOption, resolve_root
+from eventpipe.cli.main import app
+
+
+def parse_option(text: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` -> ``(key, value)``; the value is read as JSON when it parses (numbers), else a string."""
+    from eventpipe.errors import ConfigError
+
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"Expected --option as KEY=VALUE. Got {text!r} instead.")
+    try:
+        value: Any = json.loads(raw)
+    except ValueError:
+        value = raw
+    return key.strip(), value
+
+
+def _quiet(ctx: typer.Context) -> bool:
+    """The global ``--quiet`` flag, stored by the main callback on the root context."""
+    obj = ctx.find_root().obj
+    return bool(obj.get("quiet")) if isinstance(obj, dict) else False
+
+
+@app.command("convert")
+def convert_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Dataset name (see `eventpipe datasets`).")],
+    root: RootOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    on_error: Annotated[str, typer.Option(
+        "--on-error", help="raise: stop at the first corrupt raw file (names file and byte offset); "
+        "skip: leave such files out and list them in the store.")] = "raise",
+    option: Annotated[list[str] | None, typer.Option(
+        "--option", "-o", help="Dataset option KEY=VALUE, repeatable (e.g. -o split_scheme=first_100 for "
+        "cifar10dvs, -o test_fraction=0.2).", show_default=False)] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Convert ROOT/NAME/raw into the events store ROOT/NAME/events.zarr.
+
+    One task per raw file (or batch of small files) on a local Dask cluster, or on --scheduler.
+    An interrupted run resumes where it stopped; a finished store is left as it is.
+    """
+    from eventpipe.pipeline.convert import convert
+
+    options = dict(parse_option(o) for o in option or ())
+    result = convert(name, resolve_root(root), workers=workers, scheduler=scheduler, on_error=on_error,  # type: ignore[arg-type]
+                     progress=not _quiet(ctx) and not json_out, **options)
+    if json_out:
+        typer.echo(json.dumps({**result.__dict__, "events_total": result.events_total}))
+        return
+    samples = ", ".join(f"{s} {n}" for s, n in result.num_samples.items())
+    rate = result.events_total / result.seconds / 1e6 if result.seconds and result.parts_written else 0.0
+    typer.echo(f"{result.dataset}: {result.status}; {sum(result.num_samples.values())} samples ({samples}), "
+               f"{result.events_total / 1e6:.2f} M events")
+    if result.parts_written:
+        typer.echo(f"  {result.parts_written} of {result.parts_total} parts written in {result.seconds:.1f} s "
+                   f"({rate:.1f} M events/s)")
+    typer.echo(f"  store: {result.store}")
+    for s in result.skipped:
+        where = f" at byte {s['offset']}" if s.get("offset") is not None else ""
+        typer.echo(f"  skipped ({s['split']}): {s['path']}{where}: {s['reason']}")

@@ -1,0 +1,37 @@
+"""``eventpipe datasets``: the catalogue of built-in and plugin datasets, with their local status."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from eventpipe.cli.common import JsonOption, RootOption, resolve_root
+from eventpipe.cli.main import app
+
+
+@app.command("datasets")
+def datasets_command(root: RootOption = None, json_out: JsonOption = False) -> None:
+    """List every dataset: sensor, classes, download size, license, and what is present under ROOT
+    (raw files, events store, frames stores)."""
+    from eventpipe.bench.report import format_table
+    from eventpipe.datasets.catalogue import catalogue
+
+    data_root = resolve_root(root)
+    rows = catalogue(data_root)
+    if json_out:
+        typer.echo(json.dumps({"root": str(data_root), "datasets": rows}))
+        return
+    table = [{
+        "name": r["name"],
+        "sensor": r["sensor"],
+        "classes": r["classes"],
+        "size": r["size"],
+        "license": r["license"],
+        "download": "manual" if r["manual_download"] else "auto",
+        "raw": "yes" if r["raw"] else "-",
+        "events store": r["store"],
+        "frames": len(r["frames"]) or "-",
+    } for r in rows]
+    typer.echo(format_table(table))
+    typer.echo(f"\nroot: {data_root}")

@@ -1,0 +1,129 @@
+"""``eventpipe info NAME|PATH``: a dataset's events store, a store folder or URL, or one raw recording."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from eventpipe.cli.common import JsonOption, RootOption, resolve_root
+from eventpipe.cli.main import app
+
+
+def _fmt_spread(s: dict[str, Any], scale: float = 1.0, unit: str = "") -> str:
+    if s["min"] is None:
+        return "-"
+    return f"{s['min'] / scale:.4g} / {s['median'] / scale:.4g} / {s['max'] / scale:.4g}{unit}"
+
+
+def _print_store(summary: dict[str, Any]) -> None:
+    from eventpipe.bench.report import format_table
+    from eventpipe.datasets.catalogue import human_bytes
+
+    typer.echo(f"{summary['dataset']}: events store {summary['store']}")
+    typer.echo(f"  sensor {'x'.join(map(str, summary['sensor']))}, {len(summary['classes'])} classes, "
+               f"{summary['events'] / 1e6:.2f} M events, {human_bytes(summary['bytes_on_disk'])} on disk "
+               f"({summary['bytes_per_event']} B/event)")
+    rows = [{
+        "split": name,
+        "samples": s["samples"],
+        "events": s["events"],
+        "events/sample min/median/max": _fmt_spread(s["events_per_sample"]),
+        "duration s min/median/max": _fmt_spread(s["duration_us"], 1e6),
+    } for name, s in summary["splits"].items()]
+    typer.echo(format_table(rows))
+    hist = [{"class": c, **{name: s["class_histogram"][c] for name, s in summary["splits"].items()}}
+            for c in summary["classes"]]
+    typer.echo("")
+    typer.echo(format_table(hist))
+    for s in summary["skipped"]:
+        where = f" at byte {s['offset']}" if s.get("offset") is not None else ""
+        typer.echo(f"skipped ({s['split']}): {s['path']}{where}: {s['reason']}")
+    typer.echo(f"fingerprint: {summary['fingerprint']}")
+
+
+def _print_recording(summary: dict[str, Any]) -> None:
+    typer.echo(f"{summary['path']} ({summary['format']}, {summary['bytes']} bytes)")
+    if not summary["events"]:
+        typer.echo("  0 events")
+        return
+    typer.echo(f"  {summary['events']} events over {summary['duration_us'] / 1e6:.6g} s "
+               f"(t {summary['t_range_us'][0]} .. {summary['t_range_us'][1]} µs)")
+    mean = summary["rate_ev_per_s"]
+    typer.echo(f"  rate: mean {mean / 1e6 if mean else 0:.4g} M events/s, "
+               f"peak {summary['peak_rate_ev_per_s'] / 1e6:.4g} M events/s (10 ms windows)")
+    typer.echo(f"  x {summary['x_range'][0]}..{summary['x_range'][1]}, y {summary['y_range'][0]}.."
+               f"{summary['y_range'][1]} (sensor at least {summary['x_range'][1] + 1}x{summary['y_range'][1] + 1}), "
+               f"polarities {summary['polarities']}, ON fraction {summary['on_fraction']}")
+
+
+def _recording_summary(path: Path, fmt: str | None) -> dict[str, Any]:
+    from eventpipe.readers import detect_format, read_events
+    from eventpipe.store.stats import events_summary
+
+    name = fmt or detect_format(path)
+    return {"path": str(path), "format": name, "bytes": path.stat().st_size,
+            **events_summary(read_events(path, format=name))}
+
+
+def _store_info(location: str) -> tuple[str, dict[str, Any]]:
+    """``("events", summary)`` for an events store, ``(kind, root attributes)`` for another kind."""
+    from eventpipe.errors import StoreSchemaError
+    from eventpipe.store.events_layout import KIND, KIND_ATTR
+    from eventpipe.store.markers import read_attrs
+    from eventpipe.store.stats import store_summary
+
+    attrs = read_attrs(location)
+    if attrs is None:
+        raise StoreSchemaError(f"{location}: not a readable store.")
+    if attrs.get(KIND_ATTR) == KIND:
+        return KIND, store_summary(location)
+    return str(attrs.get(KIND_ATTR, "unknown")), attrs
+
+
+@app.command("info")
+def info_command(
+    target: Annotated[str, typer.Argument(
+        help="A dataset name (its events store), a store folder or URL, or a raw recording file.")],
+    root: RootOption = None,
+    fmt: Annotated[str | None, typer.Option(
+        "--format", help="Reader for a raw file whose suffix says nothing (e.g. atis for .bs2).",
+        show_default=False)] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Describe a dataset's events store (samples per split, events per sample, durations, class
+    histogram, size on disk) or a raw recording (events, duration, rates, sensor extent)."""
+    from eventpipe.datasets import get_dataset
+    from eventpipe.errors import DataNotFoundError
+    from eventpipe.store.location import exists
+
+    path = Path(target).expanduser()
+    if path.is_file():
+        summary = _recording_summary(path, fmt)
+        if json_out:
+            typer.echo(json.dumps(summary))
+        else:
+            _print_recording(summary)
+        return
+    if "://" in target or (path.is_dir() and exists(path)):
+        kind, summary = _store_info(target if "://" in target else str(path))
+    elif "/" in target or path.suffix:
+        raise DataNotFoundError(f"{target}: no such file or store.")
+    else:
+        spec = get_dataset(target)  # an unknown name raises, listing the valid ones
+        location = spec.events_store_path(resolve_root(root))
+        if not exists(location):
+            raise DataNotFoundError(
+                f"{spec.name}: no events store at {location}; run `eventpipe convert {spec.name}` first."
+            )
+        kind, summary = _store_info(str(location))
+    if json_out:
+        typer.echo(json.dumps(summary))
+    elif kind == "events":
+        _print_store(summary)
+    else:
+        typer.echo(f"{target}: {kind} store")
+        for key, value in summary.items():
+            typer.echo(f"  {key}: {value}")

@@ -1,0 +1,158 @@
+"""Dask for the pipeline: which scheduler runs the tasks, and running them with a progress bar.
+
+The pipeline modules are the only place that imports Dask. Parallelism is at one level: one task
+per raw file (or batch of small files), each task single-threaded inside; nothing nests.
+
+Schedulers, chosen by :func:`dask_client`:
+
+- ``scheduler=None`` (default): a local cluster of ``workers`` single-threaded worker processes,
+  ``workers`` defaulting to the CPU cores this process may use. With one worker or one task the
+  work runs in this process instead: starting a cluster would cost more than it saves.
+- ``scheduler="synchronous"``: every task in this process, one after the other (tests, debugging,
+  ``memory://`` stores that other processes cannot see).
+- any other string: the address of an existing Dask scheduler (``tcp://host:8786``); its workers
+  must see the same file system paths as this process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from eventpipe.errors import ConfigError
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+SYNCHRONOUS = "synchronous"
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def resolve_workers(workers: int | None) -> int:
+    """``workers``, or the available cores when ``None``; at least 1."""
+    if workers is None:
+        return available_cores()
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ConfigError(f"Expected workers as an integer >= 1. Got {workers!r} instead.")
+    return workers
+
+
+@contextmanager
+def dask_client(workers: int | None = None, scheduler: str | None = None, n_tasks: int | None = None
+                ) -> Iterator[Client | None]:
+    """A distributed ``Client`` for the ``with`` block, or ``None`` to run in this process.
+
+    See the module docstring for the choices. ``n_tasks`` (when known) avoids starting a cluster
+    for a single task.
+    """
+    if scheduler == SYNCHRONOUS:
+        yield None
+        return
+    if scheduler is not None:
+        from distributed import Client
+
+        try:
+            client = Client(scheduler, timeout="10s")
+        except OSError as exc:
+            raise ConfigError(f"Cannot connect to the Dask scheduler at {scheduler!r}: {exc}") from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    n_workers = resolve_workers(workers)
+    if n_tasks is not None:
+        n_workers = min(n_workers, n_tasks)
+    if n_workers <= 1:
+        yield None
+        return
+    from distributed import Client
+
+    with local_cluster(n_workers) as address, Client(address) as client:
+        yield client
+
+
+@contextmanager
+def local_cluster(n_workers: int, warm_up: Callable[[], Any] | None = None) -> Iterator[str]:
+    """A local cluster of ``n_workers`` single-threaded worker processes; yields its scheduler address.
+
+    ``warm_up`` (optional) runs once in every worker before the block, e.g. to compile Numba kernels
+    outside a timed section.
+    """
+    import dask
+    from distributed import Client, LocalCluster
+
+    # Dask starts workers with MALLOC_TRIM_THRESHOLD_=65536, which turns off glibc's adaptive mmap
+    # threshold: every large array then comes fresh from the kernel and is zeroed page by page on first
+    # touch. Conversion allocates ~100 MB arrays per recording; unset, it ran 18 M events per CPU
+    # second instead of 13 (measured on DVS128-Gesture-format recordings).
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}), LocalCluster(
+        n_workers=resolve_workers(n_workers), threads_per_worker=1, processes=True,
+        dashboard_address=":0",  # any free port: a fixed :8787 collides with other clusters
+        silence_logs=logging.ERROR,
+    ) as cluster:
+        if warm_up is not None:
+            with Client(cluster) as client:
+                client.run(warm_up)
+        yield cluster.scheduler_address
+
+
+def run_tasks(
+    fn: Callable[..., Any],
+    args: Sequence[tuple[Any, ...]],
+    client: Client | None,
+    *,
+    progress: bool = True,
+    desc: str = "",
+    unit: str = "task",
+    weight: Callable[[tuple[Any, ...]], int] | None = None,
+    on_result: Callable[[Any], bool] | None = None,
+) -> list[Any]:
+    """Run ``fn(*a)`` for every ``a`` in ``args`` as one ``dask.delayed`` task each; results in completion order.
+
+    The progress bar advances by ``weight(a)`` (default 1) as each task finishes. ``on_result`` sees
+    every result as it arrives; when it returns ``False`` the remaining tasks are cancelled and the
+    results so far are returned.
+    """
+    import dask
+    from tqdm.auto import tqdm
+
+    weights = [weight(a) if weight else 1 for a in args]
+    results: list[Any] = []
+    with tqdm(total=sum(weights), desc=desc, unit=unit, disable=not progress, dynamic_ncols=True) as bar:
+        tasks = [dask.delayed(fn, pure=False)(*a) for a in args]
+        if client is None:
+            for task, w in zip(tasks, weights, strict=True):
+                result = task.compute(scheduler=SYNCHRONOUS)
+                results.append(result)
+                bar.update(w)
+                if on_result is not None and on_result(result) is False:
+                    break
+            return results
+        from distributed import as_completed
+
+        futures = client.compute(tasks)
+        index = {f.key: i for i, f in enumerate(futures)}
+        stream = as_completed(futures)
+        try:
+            for future in stream:
+                result = future.result()
+                results.append(result)
+                bar.update(weights[index[future.key]])
+                if on_result is not None and on_result(result) is False:
+                    break
+        finally:
+            pending = [f for f in futures if not f.done()]
+            if pending:
+                client.cancel(pending)
+    return results

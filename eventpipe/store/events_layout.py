@@ -1,0 +1,155 @@
+"""The on-disk layout of an events store (schema version 1) and the column encoding.
+
+::
+
+    events.zarr/                       attrs: eventpipe_store="events", schema_version, dataset,
+    │                                         sensor [W, H, P], classes, splits, options, plan,
+    │                                         eventpipe_version; when finished also fingerprint,
+    │                                         sources {count, bytes, digest}, skipped, num_samples,
+    │                                         num_events, complete
+    ├── sources/  path, size, checksum  every raw file read (written when finished)
+    ├── parts/<split>/p00000/          one group per part: the events of consecutive samples
+    │   ├── dt  uint32 (uint64 if needed)  t minus the previous event's t; 0 at each sample start
+    │   ├── x, y  uint8 for sensors up to 256 pixels wide and high, else uint16
+    │   └── p   uint8                  attrs: index {offsets, labels, t0, t1}, meta, sources, skipped,
+    │                                         complete (written last, in one metadata write)
+    └── <split>/                       written once every part is complete
+        ├── offsets  int64 [n+1]       sample i is events [offsets[i], offsets[i+1]) of the split
+        ├── labels   int64 [n]
+        ├── t0, t1   int64 [n]         first and last timestamp of each sample, µs (0 when empty)
+        ├── part_samples  int64 [k+1]  sample index where each part starts
+        ├── part_events   int64 [k+1]  event index where each part starts
+        └── meta/<column>  int64 or str [n]
+
+A split's events are the concatenation of its parts in order. Each part is written by one task into
+its own arrays, so parallel tasks never touch the same chunk. Timestamps are delta-encoded within
+each sample, so sample ``i`` decodes from its own events alone: reading it costs O(its events).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from eventpipe.errors import EventValidationError
+from eventpipe.events import EVENT_DTYPE, Events, SensorSize
+from eventpipe.store.samples import SampleBatch
+
+KIND = "events"
+SCHEMA_VERSION = 1
+KIND_ATTR = "eventpipe_store"
+"""Root attribute naming the kind of store (``"events"``, ``"frames"``)."""
+
+PARTS = "parts"
+SOURCES = "sources"
+COLUMNS = ("dt", "x", "y", "p")
+
+
+def part_key(index: int) -> str:
+    """Name of the ``index``-th part of a split: ``p00000``, ``p00001``, ..."""
+    return f"p{index:05d}"
+
+
+def coord_dtype(sensor: SensorSize) -> np.dtype:
+    """Narrowest unsigned dtype holding every x and y of ``sensor`` (uint8 halves the bytes to compress)."""
+    return np.dtype(np.uint8) if max(sensor.width, sensor.height) <= 256 else np.dtype(np.uint16)
+
+
+@dataclass(frozen=True)
+class EncodedBatch:
+    """Samples in stored form: the columns of :data:`COLUMNS`, ``offsets`` (n+1), ``labels``, ``t0``,
+    ``t1`` (first and last timestamp per sample, µs) and per-sample ``meta`` lists."""
+
+    columns: dict[str, np.ndarray]
+    offsets: np.ndarray
+    labels: np.ndarray
+    t0: np.ndarray
+    t1: np.ndarray
+    meta: dict[str, list[Any]]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def n_events(self) -> int:
+        return int(self.offsets[-1])
+
+    @classmethod
+    def empty(cls, sensor: SensorSize, meta_columns: Sequence[str] = ()) -> EncodedBatch:
+        """No samples (a part whose every file was skipped)."""
+        cdt = coord_dtype(sensor)
+        columns = {"dt": np.zeros(0, np.uint32), "x": np.zeros(0, cdt), "y": np.zeros(0, cdt), "p": np.zeros(0, np.uint8)}
+        none = np.zeros(0, np.int64)
+        return cls(columns, np.zeros(1, np.int64), none, none, none, {c: [] for c in meta_columns})
+
+    @classmethod
+    def concat(cls, parts: Sequence[EncodedBatch]) -> EncodedBatch:
+        """The samples of ``parts`` (at least one) one after the other."""
+        if len(parts) == 1:
+            return parts[0]
+        shifts = np.cumsum([0] + [b.n_events for b in parts[:-1]])
+        return cls(
+            {c: np.concatenate([b.columns[c] for b in parts]) for c in COLUMNS},
+            np.concatenate([[0]] + [b.offsets[1:] + s for b, s in zip(parts, shifts, strict=True)]).astype(np.int64),
+            np.concatenate([b.labels for b in parts]),
+            np.concatenate([b.t0 for b in parts]),
+            np.concatenate([b.t1 for b in parts]),
+            {c: [v for b in parts for v in b.meta[c]] for c in parts[0].meta},
+        )
+
+
+def encode(batch: SampleBatch, sensor: SensorSize, where: str) -> EncodedBatch:
+    """The stored form of ``batch`` (one Numba pass, :func:`eventpipe.store.kernels.encode_columns`).
+
+    Raises :class:`EventValidationError` naming ``where`` (a source file) when a sample's timestamps
+    decrease or an event lies outside ``sensor``.
+    """
+    from eventpipe.store.kernels import encode_columns
+
+    ev = batch.events
+    n = batch.n_events
+    offsets = np.ascontiguousarray(batch.offsets, dtype=np.int64)
+    starts = np.ascontiguousarray(batch.source_starts(), dtype=np.int64)
+    cdt = coord_dtype(sensor)
+    columns = {"dt": np.empty(n, np.uint32), "x": np.empty(n, cdt), "y": np.empty(n, cdt), "p": np.empty(n, np.uint8)}
+    args = (ev["t"], ev["x"], ev["y"], ev["p"], starts, offsets)
+    bad, k, max_dt, *maxima = encode_columns(*args, *columns.values())
+    if max_dt > np.iinfo(np.uint32).max:  # a gap of over 71 minutes inside one sample
+        columns["dt"] = np.empty(n, np.uint64)
+        bad, k, max_dt, *maxima = encode_columns(*args, *columns.values())
+    if bad >= 0:
+        t = batch.sample(bad)["t"]
+        raise EventValidationError(
+            f"{where}: sample {bad}: field t is not sorted: t[{k}] = {int(t[k])} < {int(t[k - 1])}."
+        )
+    for field, value, limit in zip("xyp", maxima, (sensor.width, sensor.height, sensor.polarities), strict=True):
+        if value >= limit:
+            s = next(i for i in range(len(batch)) if np.any(batch.sample(i)[field] >= limit))
+            col = batch.sample(s)[field]
+            i = int(np.argmax(col >= limit))
+            raise EventValidationError(
+                f"{where}: sample {s}: field {field} out of sensor bounds: {field}[{i}] = {int(col[i])}, "
+                f"valid range is [0, {limit - 1}] for sensor {tuple(sensor)}."
+            )
+    lengths = np.diff(offsets)
+    nonempty = lengths > 0
+    t0 = np.zeros(len(batch), dtype=np.int64)
+    t1 = np.zeros(len(batch), dtype=np.int64)
+    t0[nonempty] = ev["t"][starts[nonempty]]
+    t1[nonempty] = ev["t"][starts[nonempty] + lengths[nonempty] - 1]
+    return EncodedBatch(columns, offsets, np.asarray(batch.labels, np.int64), t0, t1, dict(batch.meta))
+
+
+def decode(t0: int, dt: np.ndarray, x: np.ndarray, y: np.ndarray, p: np.ndarray) -> Events:
+    """Events of one sample from its stored columns (``dt[0]`` is 0, so ``t[0] == t0``)."""
+    out = np.empty(len(dt), dtype=EVENT_DTYPE)
+    if len(dt):
+        np.cumsum(dt, dtype=np.int64, out=out["t"])
+        out["t"] += t0
+    out["x"] = x
+    out["y"] = y
+    out["p"] = p
+    return out

@@ -1,0 +1,230 @@
+"""Reading an events store: samples by index, labels, metadata; cheap to pickle into worker processes.
+
+>>> es = EventsStore.open(path)                        # doctest: +SKIP
+>>> train = es.split("train")                           # doctest: +SKIP
+>>> events, label = train.events(0), train.labels[0]    # doctest: +SKIP
+
+Reading sample ``i`` touches the split's small index arrays (loaded once) and the chunks of one part
+that hold the sample, so its cost is O(its events). Both classes pickle as their location and
+attributes only; each process opens the Zarr arrays itself on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from eventpipe.errors import DataNotFoundError, StoreSchemaError, UnknownNameError
+from eventpipe.events import Events, SensorSize, empty_events
+from eventpipe.store.events_layout import COLUMNS, KIND, KIND_ATTR, PARTS, SCHEMA_VERSION, decode
+from eventpipe.store.location import StoreLike, array_node, exists, normalize, open_group, read_array
+from eventpipe.store.markers import COMPLETE, read_attrs
+
+
+class EventsStore:
+    """A finished events store. Open with :meth:`open`."""
+
+    def __init__(self, location: str, attrs: dict[str, Any]) -> None:
+        self.location = location
+        self.attrs = attrs
+
+    @classmethod
+    def open(cls, location: StoreLike) -> EventsStore:
+        """Open the events store at a local path or fsspec URL.
+
+        Raises
+        ------
+        DataNotFoundError
+            Nothing is stored at ``location``.
+        StoreSchemaError
+            It is not an events store, has another schema version, or its conversion did not finish.
+        """
+        loc = normalize(location)
+        if not exists(loc):
+            raise DataNotFoundError(f"No events store at {loc}; run `eventpipe convert` first.")
+        attrs = read_attrs(loc)
+        if attrs is None:
+            raise StoreSchemaError(f"{loc}: the store metadata cannot be read.")
+        if attrs.get(KIND_ATTR) != KIND:
+            raise StoreSchemaError(f"{loc} is not an events store (kind {attrs.get(KIND_ATTR)!r}).")
+        if attrs.get("schema_version") != SCHEMA_VERSION:
+            raise StoreSchemaError(
+                f"{loc} has events schema version {attrs.get('schema_version')}; this eventpipe reads "
+                f"version {SCHEMA_VERSION}. Convert the dataset again."
+            )
+        if not attrs.get(COMPLETE):
+            raise StoreSchemaError(f"{loc}: the conversion did not finish; run `eventpipe convert` again.")
+        return cls(loc, attrs)
+
+    @property
+    def dataset(self) -> str:
+        return str(self.attrs["dataset"])
+
+    @property
+    def sensor(self) -> SensorSize:
+        return SensorSize(*self.attrs["sensor"])
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return tuple(self.attrs["classes"])
+
+    @property
+    def splits(self) -> tuple[str, ...]:
+        return tuple(self.attrs["splits"])
+
+    @property
+    def fingerprint(self) -> str:
+        return str(self.attrs["fingerprint"])
+
+    @property
+    def skipped(self) -> list[dict[str, Any]]:
+        """Raw files left out as corrupt: path, byte offset (or None), reason, split."""
+        return list(self.attrs.get("skipped", []))
+
+    def split(self, name: str) -> EventsSplit:
+        """The samples of split ``name``."""
+        if name not in self.splits:
+            valid = ", ".join(repr(s) for s in self.splits)
+            raise UnknownNameError(f"Unknown value {name!r} for argument split. Valid values are {{{valid}}}.")
+        return EventsSplit(self.location, name, self.sensor)
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{s}={n}" for s, n in self.attrs.get("num_samples", {}).items())
+        return f"EventsStore({self.dataset!r}, {self.location!r}, {counts})"
+
+
+class EventsSplit:
+    """The samples of one split. Index arrays load on first use; part arrays open on first read."""
+
+    def __init__(self, location: str, name: str, sensor: SensorSize) -> None:
+        self.location = location
+        self.name = name
+        self.sensor = sensor
+        self._index: dict[str, np.ndarray] | None = None
+        self._meta: dict[str, np.ndarray] | None = None
+        self._parts: list[str] = []
+        self._arrays: dict[int, tuple[Any, ...]] = {}
+        self._block: tuple[int, int, int, list[np.ndarray]] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"location": self.location, "name": self.name, "sensor": tuple(self.sensor)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["location"], state["name"], SensorSize(*state["sensor"]))  # type: ignore[misc]
+
+    def _load(self) -> dict[str, np.ndarray]:
+        if self._index is None:
+            group = open_group(self.location, "r", path=self.name)
+            self._parts = [str(k) for k in group.attrs["parts"]]  # type: ignore[union-attr]
+            self._index = {k: read_array(group, k).astype(np.int64, copy=False)
+                           for k in ("offsets", "labels", "t0", "t1", "part_samples", "part_events")}
+        return self._index
+
+    def __len__(self) -> int:
+        return len(self._load()["labels"])
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """int64 ``[n+1]``: sample ``i`` is events ``offsets[i]:offsets[i+1]`` of the split."""
+        return self._load()["offsets"]
+
+    @property
+    def labels(self) -> np.ndarray:
+        """int64 ``[n]`` class indices."""
+        return self._load()["labels"]
+
+    @property
+    def t0(self) -> np.ndarray:
+        """int64 ``[n]``: first timestamp of each sample in µs (0 for an empty sample)."""
+        return self._load()["t0"]
+
+    @property
+    def t1(self) -> np.ndarray:
+        """int64 ``[n]``: last timestamp of each sample in µs (0 for an empty sample)."""
+        return self._load()["t1"]
+
+    @property
+    def durations_us(self) -> np.ndarray:
+        """int64 ``[n]``: ``t1 - t0`` of each sample in µs, without reading any event."""
+        return self.t1 - self.t0
+
+    def _check(self, i: int) -> int:
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError(f"sample index {i} out of range for split {self.name!r} with {n} samples.")
+        return int(i) % n
+
+    def num_events(self, i: int) -> int:
+        """Number of events of sample ``i``."""
+        i = self._check(i)
+        off = self.offsets
+        return int(off[i + 1] - off[i])
+
+    def _part_arrays(self, j: int) -> tuple[Any, ...]:
+        arrays = self._arrays.get(j)
+        if arrays is None:
+            group = open_group(self.location, "r", path=f"{PARTS}/{self.name}/{self._parts[j]}")
+            arrays = tuple(array_node(group, c) for c in COLUMNS)
+            self._arrays[j] = arrays
+        return arrays
+
+    def _columns(self, j: int, start: int, stop: int) -> list[np.ndarray]:
+        """Columns of events ``start:stop`` of part ``j``, via a cache of the last chunk-aligned block.
+
+        Zarr decodes whole chunks anyway; keeping the last block makes reading samples in order
+        (as frame integration does) decode each chunk once, and the four columns are read
+        concurrently in one call.
+        """
+        block = self._block
+        if block is None or block[0] != j or not block[1] <= start <= stop <= block[2]:
+            arrays = self._part_arrays(j)
+            chunk = arrays[0].chunks[0]
+            lo, hi = start // chunk * chunk, min(-(-stop // chunk) * chunk, arrays[0].shape[0])
+            block = (j, lo, hi, _read_all(arrays, lo, hi))
+            self._block = block
+        _, lo, _, data = block
+        return [col[start - lo:stop - lo] for col in data]
+
+    def events(self, i: int) -> Events:
+        """Events of sample ``i`` (structured array of EVENT_DTYPE, t sorted, in µs)."""
+        i = self._check(i)
+        index = self._load()
+        start, stop = int(index["offsets"][i]), int(index["offsets"][i + 1])
+        if start == stop:
+            return empty_events()
+        j = int(np.searchsorted(index["part_samples"], i, side="right")) - 1
+        base = int(index["part_events"][j])
+        return decode(int(index["t0"][i]), *self._columns(j, start - base, stop - base))
+
+    def __getitem__(self, i: int) -> tuple[Events, int]:
+        """``(events, label)`` of sample ``i``."""
+        return self.events(i), int(self.labels[self._check(i)])
+
+    @property
+    def meta_columns(self) -> dict[str, np.ndarray]:
+        """Per-sample metadata columns (e.g. user, lighting), each an array of length ``n``."""
+        if self._meta is None:
+            group = open_group(self.location, "r", path=f"{self.name}/meta")
+            self._meta = {name: np.asarray(arr[:]) for name, arr in sorted(group.arrays())}
+        return self._meta
+
+    def meta(self, i: int) -> dict[str, Any]:
+        """Metadata of sample ``i`` as plain Python values."""
+        i = self._check(i)
+        return {k: (str(v[i]) if v.dtype.kind in "UTO" else v[i].item()) for k, v in self.meta_columns.items()}
+
+    def __repr__(self) -> str:
+        return f"EventsSplit({self.name!r}, {self.location!r})"
+
+
+def _read_all(arrays: tuple[Any, ...], start: int, stop: int) -> list[np.ndarray]:
+    """``array[start:stop]`` of every array, fetched and decoded concurrently in one event-loop call."""
+    import asyncio
+
+    from zarr.core.sync import sync
+
+    async def gather() -> list[Any]:
+        return await asyncio.gather(*(a.async_array.getitem(slice(start, stop)) for a in arrays))
+
+    return [np.asarray(c) for c in sync(gather())]

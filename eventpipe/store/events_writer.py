@@ -1,0 +1,291 @@
+"""Writing an events store: start or resume, write one part per task, then index the splits.
+
+The order of operations is what makes a killed run safe to resume:
+
+1. :func:`begin` (driver, under the store lock) writes the root attributes that identify the store's
+   contents (dataset, options, the plan of parts). A store whose identity differs is erased first;
+   one whose identity matches is resumed.
+2. :func:`write_part` (any worker) erases whatever an interrupted attempt left of its part, writes
+   the part's arrays, and only then its attributes with the completion flag, in one write.
+3. :func:`finalize` (driver) builds each split's index from the part attributes and finally marks
+   the root complete, with the fingerprint. A finished store is never rewritten by a rerun.
+
+The layout is described in :mod:`eventpipe.store.events_layout`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from eventpipe._version import __version__
+from eventpipe.errors import StoreSchemaError
+from eventpipe.events import SensorSize
+from eventpipe.store import codecs
+from eventpipe.store.chunks import write_array
+from eventpipe.store.events_layout import (
+    COLUMNS,
+    KIND,
+    KIND_ATTR,
+    PARTS,
+    SCHEMA_VERSION,
+    SOURCES,
+    EncodedBatch,
+)
+from eventpipe.store.location import StoreLike, exists, is_local, normalize, open_group, read_array, remove
+from eventpipe.store.markers import COMPLETE, fingerprint, is_complete, mark_complete, read_attrs
+
+Status = Literal["new", "resume", "complete"]
+
+_IDENTITY = ("dataset", "sensor", "classes", "splits", "options", "plan")
+
+
+@dataclass(frozen=True)
+class StoreHeader:
+    """What an events store holds, known before any raw file is read.
+
+    ``plan`` is a fingerprint of the part list (splits, part keys, source paths and sizes): when the
+    raw files or the options change, the plan changes and the old store is not reused.
+    """
+
+    dataset: str
+    sensor: SensorSize
+    classes: tuple[str, ...]
+    splits: tuple[str, ...]
+    options: Mapping[str, Any]
+    plan: str
+
+    def to_attrs(self) -> dict[str, Any]:
+        """Root attributes of a new store."""
+        return {
+            KIND_ATTR: KIND,
+            "schema_version": SCHEMA_VERSION,
+            "dataset": self.dataset,
+            "sensor": list(self.sensor),
+            "classes": list(self.classes),
+            "splits": list(self.splits),
+            "options": dict(self.options),
+            "plan": self.plan,
+            "eventpipe_version": __version__,
+        }
+
+
+def _same_identity(attrs: Mapping[str, Any], header: StoreHeader) -> bool:
+    want = header.to_attrs()
+    return (
+        attrs.get(KIND_ATTR) == KIND
+        and attrs.get("schema_version") == SCHEMA_VERSION
+        and all(attrs.get(k) == want[k] for k in _IDENTITY)
+    )
+
+
+def begin(location: StoreLike, header: StoreHeader) -> Status:
+    """Create the store, or find it resumable or already complete. Call under the store lock.
+
+    Returns ``"complete"`` (nothing to do), ``"resume"`` (some parts may be done) or ``"new"``.
+    """
+    loc = normalize(location)
+    attrs = read_attrs(loc) if exists(loc) else None
+    if attrs is not None and _same_identity(attrs, header):
+        return "complete" if attrs.get(COMPLETE) else "resume"
+    _check_replaceable(loc, attrs)
+    remove(loc)
+    root = open_group(loc, "w")
+    root.attrs.update(header.to_attrs())
+    parts = root.create_group(PARTS)
+    for split in header.splits:
+        parts.create_group(split)
+    return "new"
+
+
+def _check_replaceable(loc: str, attrs: Mapping[str, Any] | None) -> None:
+    """Refuse to erase anything at ``loc`` but an events store (or an empty or half-created one)."""
+    kind = attrs.get(KIND_ATTR) if attrs is not None else None
+    if kind not in (None, KIND):
+        raise StoreSchemaError(f"{loc} is a {kind!r} store, not an events store; refusing to replace it.")
+    if attrs is None and not exists(loc) and is_local(loc) and Path(loc).is_dir() and any(Path(loc).iterdir()):
+        raise StoreSchemaError(f"{loc} exists and is not a Zarr store; refusing to replace it. Move it away.")
+
+
+def part_path(split: str, key: str) -> str:
+    """Path of a part's group inside the store."""
+    return f"{PARTS}/{split}/{key}"
+
+
+def completed_parts(location: StoreLike, split: str, keys: Sequence[str]) -> set[str]:
+    """The keys among ``keys`` whose part carries its completion flag."""
+    loc = normalize(location)
+    done = set()
+    for key in keys:
+        attrs = read_attrs(loc, part_path(split, key))
+        if attrs is not None and attrs.get(COMPLETE):
+            done.add(key)
+    return done
+
+
+def write_part(
+    location: StoreLike,
+    split: str,
+    key: str,
+    batch: EncodedBatch,
+    *,
+    sources: Sequence[Mapping[str, Any]],
+    skipped: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, int]:
+    """Write one part (its own group and arrays) and mark it complete; return its sizes.
+
+    ``batch`` comes from :func:`eventpipe.store.events_layout.encode`. ``sources`` lists the raw
+    files checksummed (path relative to the raw folder, size, checksum) and ``skipped`` the files
+    left out as corrupt (path, byte offset, reason).
+    """
+    parent = open_group(location, "r+", path=f"{PARTS}/{split}")
+    group = parent.create_group(key, overwrite=True)  # erases what an interrupted attempt left
+    chunk = min(codecs.event_chunk(np.diff(batch.offsets)), max(batch.n_events, 1))
+    for name in COLUMNS:
+        col = batch.columns[name]
+        write_array(group, name, col, codecs.column_compressor(name, col.dtype), chunk)
+    summary = {
+        "n_samples": len(batch),
+        "n_events": batch.n_events,
+        "index": {
+            "offsets": batch.offsets.tolist(),
+            "labels": batch.labels.tolist(),
+            "t0": batch.t0.tolist(),
+            "t1": batch.t1.tolist(),
+        },
+        "meta": {k: list(v) for k, v in batch.meta.items()},
+        "sources": [dict(s) for s in sources],
+        "skipped": [dict(s) for s in skipped],
+    }
+    mark_complete(group, summary)
+    return {"n_samples": len(batch), "n_events": batch.n_events}
+
+
+def _meta_array(values: list[Any]) -> np.ndarray:
+    if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return np.asarray(values, dtype=np.int64)
+    return np.asarray([str(v) for v in values], dtype=np.dtypes.StringDType())
+
+
+def _write_index(group: Any, name: str, data: np.ndarray) -> None:
+    chunk = min(codecs.INDEX_CHUNK, max(len(data), 1))
+    compressor = codecs.index_compressor() if data.dtype.kind in "iu" else None
+    arr = group.create_array(
+        name, shape=data.shape, dtype=data.dtype, chunks=(chunk,),
+        **({"compressors": compressor} if compressor is not None else {}),
+    )
+    if len(data):
+        arr[:] = data
+
+
+def finalize(location: StoreLike, header: StoreHeader, parts: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    """Index every split from its parts and mark the store complete; return the root attributes.
+
+    ``parts`` maps each split to its part keys in order. Raises :class:`StoreSchemaError` if a part
+    is not complete.
+    """
+    loc = normalize(location)
+    root = open_group(loc, "r+")
+    sources: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    num_samples: dict[str, int] = {}
+    num_events: dict[str, int] = {}
+    for split in header.splits:
+        keys = list(parts.get(split, ()))
+        offsets, labels, t0, t1 = [np.zeros(1, np.int64)], [], [], []
+        part_samples, part_events = [0], [0]
+        meta: dict[str, list[Any]] | None = None
+        for key in keys:
+            attrs = read_attrs(loc, part_path(split, key))
+            if attrs is None or not attrs.get(COMPLETE):
+                raise StoreSchemaError(f"{loc}: part {split}/{key} is not complete; run the conversion again.")
+            index = attrs["index"]
+            offsets.append(np.asarray(index["offsets"][1:], dtype=np.int64) + part_events[-1])
+            labels.append(np.asarray(index["labels"], dtype=np.int64))
+            t0.append(np.asarray(index["t0"], dtype=np.int64))
+            t1.append(np.asarray(index["t1"], dtype=np.int64))
+            if attrs["n_samples"]:
+                if meta is None:
+                    meta = {col: [] for col in attrs["meta"]}
+                if sorted(attrs["meta"]) != sorted(meta):
+                    raise StoreSchemaError(
+                        f"{loc}: part {split}/{key} has metadata columns {sorted(attrs['meta'])}, "
+                        f"earlier parts {sorted(meta)}."
+                    )
+                for col, values in attrs["meta"].items():
+                    meta[col].extend(values)
+            part_samples.append(part_samples[-1] + attrs["n_samples"])
+            part_events.append(part_events[-1] + attrs["n_events"])
+            sources.extend(attrs["sources"])
+            skipped.extend({**s, "split": split} for s in attrs["skipped"])
+        meta = meta or {}
+        group = root.create_group(split, overwrite=True)
+        group.attrs.update({"parts": keys, "meta_columns": sorted(meta)})
+        _write_index(group, "offsets", np.concatenate(offsets))
+        for name, values in (("labels", labels), ("t0", t0), ("t1", t1)):
+            _write_index(group, name, np.concatenate(values) if values else np.zeros(0, np.int64))
+        _write_index(group, "part_samples", np.asarray(part_samples, dtype=np.int64))
+        _write_index(group, "part_events", np.asarray(part_events, dtype=np.int64))
+        meta_group = group.create_group("meta")
+        for col in sorted(meta):
+            _write_index(meta_group, col, _meta_array(meta[col]))
+        num_samples[split] = part_samples[-1]
+        num_events[split] = part_events[-1]
+    unique_sources = sorted({s["path"]: s for s in sources}.values(), key=lambda s: s["path"])
+    _write_sources(root, unique_sources)
+    skipped.sort(key=lambda s: (s["path"], s["split"]))
+    summary = {
+        "sources": {"count": len(unique_sources), "bytes": sum(int(s["size"]) for s in unique_sources),
+                    "digest": fingerprint(unique_sources)},
+        "skipped": skipped,
+        "num_samples": num_samples,
+        "num_events": num_events,
+    }
+    summary["fingerprint"] = store_fingerprint({**header.to_attrs(), **summary})
+    mark_complete(root, summary)
+    return dict(root.attrs)
+
+
+def _write_sources(root: Any, sources: Sequence[Mapping[str, Any]]) -> None:
+    """The list of raw files read, as three arrays (path, size, checksum) under ``sources/``.
+
+    Kept out of the root attributes: a dataset of 70,000 small files would otherwise make every
+    open of the store parse megabytes of JSON.
+    """
+    group = root.create_group(SOURCES, overwrite=True)
+    _write_index(group, "path", np.asarray([s["path"] for s in sources], dtype=np.dtypes.StringDType()))
+    _write_index(group, "size", np.asarray([int(s["size"]) for s in sources], dtype=np.int64))
+    _write_index(group, "checksum", np.asarray([s["checksum"] for s in sources], dtype=np.dtypes.StringDType()))
+
+
+def read_sources(location: StoreLike) -> list[dict[str, Any]]:
+    """The raw files an events store was converted from: ``{"path", "size", "checksum"}`` each."""
+    group = open_group(location, "r", path=SOURCES)
+    paths, sizes, sums = (read_array(group, k) for k in ("path", "size", "checksum"))
+    return [{"path": str(p), "size": int(n), "checksum": str(c)} for p, n, c in zip(paths, sizes, sums, strict=True)]
+
+
+def store_fingerprint(attrs: Mapping[str, Any]) -> str:
+    """Fingerprint of an events store from its root attributes: what it holds, not which version wrote it.
+
+    Covers schema version, dataset, sensor, classes, splits, options, the digest of every source file's
+    checksum and the files skipped; not the eventpipe version or the part layout, which do not change
+    the data.
+    """
+    keys = ("schema_version", "dataset", "sensor", "classes", "splits", "options", "sources", "skipped")
+    return fingerprint({k: attrs.get(k) for k in keys})
+
+
+def is_store_complete(location: StoreLike) -> bool:
+    """True when the store at ``location`` exists and is marked complete."""
+    loc = normalize(location)
+    if not exists(loc):
+        return False
+    try:
+        return is_complete(open_group(loc, "r"))
+    except (OSError, ValueError):
+        return False

@@ -1,0 +1,85 @@
+"""Summaries for ``eventpipe info``: of an events store (from its index, no event read) and of one recording.
+
+>>> from eventpipe.events import make_events
+>>> s = events_summary(make_events([0, 500_000, 1_000_000], [1, 5, 9], [2, 2, 7], [1, 0, 1]))
+>>> s["events"], s["duration_us"], s["rate_ev_per_s"], s["x_range"], s["on_fraction"]
+(3, 1000000, 3.0, [1, 9], 0.667)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from eventpipe.events import Events
+from eventpipe.store.location import StoreLike, normalize, size_on_disk
+
+PEAK_WINDOW_US = 10_000
+"""Window of the peak event rate: the most events in any 10 ms bin, per second."""
+
+
+def _spread(values: np.ndarray) -> dict[str, float | int | None]:
+    if not len(values):
+        return {"min": None, "median": None, "max": None}
+    return {"min": int(values.min()), "median": float(np.median(values)), "max": int(values.max())}
+
+
+def events_summary(events: Events) -> dict[str, Any]:
+    """Count, time span, mean and peak rate, ON fraction and coordinate extent of one recording's events."""
+    n = len(events)
+    if not n:
+        return {"events": 0, "t_range_us": None, "duration_us": 0, "rate_ev_per_s": 0.0,
+                "peak_rate_ev_per_s": 0.0, "x_range": None, "y_range": None, "polarities": [], "on_fraction": None}
+    t = events["t"]
+    duration = int(t.max() - t.min())
+    per_window = np.bincount((t - t.min()) // PEAK_WINDOW_US)
+    return {
+        "events": n,
+        "t_range_us": [int(t.min()), int(t.max())],
+        "duration_us": duration,
+        "rate_ev_per_s": round(n / (duration / 1e6), 3) if duration else None,
+        "peak_rate_ev_per_s": round(float(per_window.max()) * 1e6 / PEAK_WINDOW_US, 3),
+        "x_range": [int(events["x"].min()), int(events["x"].max())],
+        "y_range": [int(events["y"].min()), int(events["y"].max())],
+        "polarities": sorted(int(v) for v in np.unique(events["p"])),
+        "on_fraction": round(float(np.count_nonzero(events["p"])) / n, 3),
+    }
+
+
+def store_summary(location: StoreLike) -> dict[str, Any]:
+    """Per split: samples, events per sample and durations (min/median/max), class histogram; plus
+    store size on disk, bytes per event, skipped files and fingerprint. Reads only the index arrays."""
+    from eventpipe.store.events_store import EventsStore
+
+    store = EventsStore.open(location)
+    splits = {}
+    total_events = 0
+    for name in store.splits:
+        split = store.split(name)
+        counts = np.diff(split.offsets)
+        total_events += int(counts.sum())
+        hist = np.bincount(split.labels, minlength=len(store.classes)) if len(split) else np.zeros(
+            len(store.classes), np.int64)
+        splits[name] = {
+            "samples": len(split),
+            "events": int(counts.sum()),
+            "events_per_sample": _spread(counts),
+            "duration_us": _spread(split.durations_us),
+            "class_histogram": {c: int(k) for c, k in zip(store.classes, hist, strict=True)},
+        }
+    nbytes = size_on_disk(normalize(location))
+    return {
+        "dataset": store.dataset,
+        "store": store.location,
+        "sensor": list(store.sensor),
+        "classes": list(store.classes),
+        "splits": splits,
+        "events": total_events,
+        "bytes_on_disk": nbytes,
+        "bytes_per_event": round(nbytes / total_events, 3) if total_events else None,
+        "sources": store.attrs.get("sources", {}),
+        "skipped": store.skipped,
+        "options": store.attrs.get("options", {}),
+        "fingerprint": store.fingerprint,
+    }
