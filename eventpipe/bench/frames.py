@@ -1,0 +1,285 @@
+"""Frame integration benchmarks: kernel throughput per mode, and events store -> frames store.
+
+Everything is measured in the same run on the same generated DVS128-Gesture-like samples
+(128x128, ~6 s, 0.3-1 M events, bursty; :func:`eventpipe.synth.gesture_like_sample`):
+
+- ``eventpipe``: integration end to end (validation, slicing, counting), as :func:`eventpipe.frames.integrate` does it.
+- ``bincount``: SpikingJelly's method: per frame and polarity, ``np.bincount`` of ``y*W + x``
+  into a float64 frame.
+- ``numpy_vectorised``: the fastest plain NumPy we know: one ``np.bincount`` of every event's flat
+  ``(frame, p, y, x)`` index (shown for context).
+- read bound: XOR-reducing the events' bytes as uint64 words, the rate at which the input can
+  merely be read from memory.
+
+Targets are ratios, so they hold on any machine: integrating by count (``frames=20``,
+``split_by="number"``) >= 2.5x the bincount baseline and >= 25 % of the read bound; fixed duration
+10 ms >= 5x the baseline. The store section (:func:`store_bench`) times the ``prepare`` integration
+step for 1 and 2 workers and compares store bytes to SpikingJelly's float64 ``.npz`` files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from eventpipe.bench.report import best_time
+from eventpipe.events import EVENT_DTYPE, Events, SensorSize
+from eventpipe.frames import IntegrationSpec, integrate
+
+GESTURE = SensorSize(128, 128, 2)
+
+MODES: dict[str, dict[str, Any]] = {
+    "frames_number_20_split_by_number": {"frames": 20},
+    "frames_number_20_split_by_time": {"frames": 20, "split_by": "time"},
+    "duration_10000us": {"duration_us": 10_000},
+    "events_per_frame_5000": {"events_per_frame": 5000},
+    "n_time_bins_20": {"n_time_bins": 20},
+    "event_count_5000": {"event_count": 5000},
+    "time_window_10000us": {"time_window": 10_000},
+}
+"""Benchmarked modes by store name; all have ordered, non-overlapping frames."""
+
+TARGETS: dict[str, tuple[str, str, float]] = {
+    "by_count_vs_bincount": ("frames_number_20_split_by_number", "speedup_vs_bincount", 2.5),
+    "by_count_vs_read_bound": ("frames_number_20_split_by_number", "fraction_of_read_bound", 0.25),
+    "duration_10ms_vs_bincount": ("duration_10000us", "speedup_vs_bincount", 5.0),
+}
+
+
+def make_samples(n_samples: int, events: tuple[int, int], seed: int = 0, sensor: SensorSize = GESTURE) -> list[Events]:
+    """``n_samples`` Gesture-like samples of ~6 s with event counts spread evenly over ``events``."""
+    from eventpipe.synth import gesture_like_sample
+
+    rng = np.random.default_rng(seed)
+    counts = np.linspace(events[0], events[1], n_samples).astype(int) if n_samples > 1 else [events[1]]
+    return [gesture_like_sample(rng, int(n), sensor, 6_000_000) for n in counts]
+
+
+def bincount_frames(events: Events, sensor: SensorSize, spec: IntegrationSpec) -> np.ndarray:
+    """SpikingJelly's method: per frame and polarity one ``np.bincount`` of ``y*W + x``; float64 frames."""
+    w, h, _ = sensor
+    starts, stops = spec.slices(events["t"])
+    frames = np.zeros((len(starts), 2, h, w))
+    for f, (a, b) in enumerate(zip(starts, stops, strict=True)):
+        x = events["x"][a:b].astype(int)
+        y = events["y"][a:b].astype(int)
+        on = events["p"][a:b] != 0
+        frame = np.zeros((2, h * w))
+        for c, mask in enumerate((~on, on)):
+            counts = np.bincount(y[mask] * w + x[mask])
+            frame[c][: counts.size] += counts
+        frames[f] = frame.reshape(2, h, w)
+    return frames
+
+
+def vectorised_frames(events: Events, sensor: SensorSize, spec: IntegrationSpec) -> np.ndarray:
+    """One ``np.bincount`` over every event's flat ``(frame, p, y, x)`` index (ordered, disjoint frames)."""
+    w, h, p = sensor
+    starts, stops = spec.slices(events["t"])
+    lengths = stops - starts
+    first = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    index = np.arange(int(lengths.sum())) - np.repeat(first - starts, lengths)
+    frame = np.repeat(np.arange(len(starts)), lengths)
+    ev = events[index]
+    flat = ((frame * p + (ev["p"] != 0)) * h + ev["y"].astype(np.int64)) * w + ev["x"]
+    return np.bincount(flat, minlength=len(starts) * p * h * w).reshape(len(starts), p, h, w)
+
+
+def read_bound(events: Events) -> None:
+    """Read every byte of ``events`` once (XOR of its uint64 words)."""
+    raw = np.ascontiguousarray(events).view(np.uint8).reshape(-1)
+    np.bitwise_xor.reduce(raw[: len(raw) // 8 * 8].view(np.uint64))
+
+
+def _time_all(fn: Callable[[Events], Any], samples: Sequence[Events], repeat: int) -> float:
+    return best_time(lambda: [fn(ev) for ev in samples], repeat=repeat)
+
+
+def kernel_bench(
+    n_samples: int = 3, events: tuple[int, int] = (300_000, 1_000_000), repeat: int = 5, seed: int = 0,
+    modes: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Per mode: M events/s of ``integrate``, the bincount baseline and vectorised NumPy, and the read bound.
+
+    The three methods are checked to produce the same frames before timing; ``repeat`` rounds of
+    every mode (and of the read bound) keep each one's best time.
+    """
+    samples = make_samples(n_samples, events, seed)
+    total = sum(len(ev) for ev in samples)
+    names = list(modes or MODES)
+    specs = {name: IntegrationSpec(**MODES[name]) for name in names}
+    for name, spec in specs.items():
+        ours = spec(samples[0], GESTURE)
+        if not (np.array_equal(ours, bincount_frames(samples[0], GESTURE, spec))
+                and np.array_equal(ours, vectorised_frames(samples[0], GESTURE, spec))):
+            raise RuntimeError(f"benchmark methods disagree for {name}")
+    # Round robin over the modes and the read bound, keeping each one's best time: a burst of load
+    # from other processes then slows one round of every method, not every round of one method.
+    read_s, ours_s = float("inf"), dict.fromkeys(names, float("inf"))
+    for _ in range(repeat):
+        read_s = min(read_s, _time_all(read_bound, samples, 3))
+        for name, spec in specs.items():
+            ours_s[name] = min(ours_s[name], _time_all(partial(spec.__call__, sensor_size=GESTURE), samples, 1))
+    rows: list[dict[str, Any]] = []
+    for name, spec in specs.items():
+        base_s = _time_all(partial(bincount_frames, sensor=GESTURE, spec=spec), samples, max(1, repeat // 2))
+        vec_s = _time_all(partial(vectorised_frames, sensor=GESTURE, spec=spec), samples, max(1, repeat // 2))
+        rows.append({
+            "mode": name,
+            "frames": int(sum(len(spec.slices(ev["t"])[0]) for ev in samples)),
+            "eventpipe_M_events_per_s": total / ours_s[name] / 1e6,
+            "bincount_M_events_per_s": total / base_s / 1e6,
+            "numpy_vectorised_M_events_per_s": total / vec_s / 1e6,
+            "speedup_vs_bincount": base_s / ours_s[name],
+            "speedup_vs_numpy_vectorised": vec_s / ours_s[name],
+            "fraction_of_read_bound": read_s / ours_s[name],
+        })
+    by_mode = {r["mode"]: r for r in rows}
+    targets = {
+        key: {"mode": mode, "metric": metric, "target": goal, "value": by_mode[mode][metric],
+              "met": bool(by_mode[mode][metric] >= goal)}
+        for key, (mode, metric, goal) in TARGETS.items() if mode in by_mode
+    }
+    return {
+        "samples": n_samples,
+        "events": total,
+        "sensor": list(GESTURE),
+        "read_bound_M_events_per_s": total / read_s / 1e6,
+        "read_bound_GB_per_s": total * samples[0].dtype.itemsize / read_s / 1e9,
+        "modes": rows,
+        "targets": targets,
+    }
+
+
+def write_bench_events_store(location: str, samples: Sequence[Events], per_part: int = 8) -> None:
+    """``samples`` as the ``train`` split of an events store, through the store's own writer (one part
+    per ``per_part`` samples, like a converted recording)."""
+    from eventpipe.store.events_layout import encode
+    from eventpipe.store.events_writer import StoreHeader, begin, finalize, write_part
+    from eventpipe.store.samples import SampleBatch
+    from eventpipe.synth import GESTURE_CLASSES
+
+    header = StoreHeader(dataset="bench", sensor=GESTURE, classes=GESTURE_CLASSES, splits=("train",), options={},
+                         plan=f"bench-{len(samples)}")
+    begin(location, header)
+    keys = []
+    for j, start in enumerate(range(0, len(samples), per_part)):
+        batch = SampleBatch.concat([SampleBatch.single(ev, (start + i) % len(GESTURE_CLASSES))
+                                    for i, ev in enumerate(samples[start:start + per_part])])
+        key = f"p{j:05d}"
+        write_part(location, "train", key, encode(batch, GESTURE, key), sources=[])
+        keys.append(key)
+    finalize(location, header, {"train": keys})
+
+
+def _warm_up() -> None:
+    """Compile the kernels in this process (Numba compiles on first call, once per process)."""
+    from eventpipe.synth import gesture_like_sample
+
+    ev = gesture_like_sample(np.random.default_rng(0), 20_000, GESTURE, 200_000)
+    for kwargs in MODES.values():
+        integrate(ev, GESTURE, **kwargs)
+    hot = ev.copy()
+    hot["x"], hot["y"] = 3, 4
+    integrate(hot, GESTURE, frames=1)  # the uint16 and uint32 resumes
+
+
+def spikingjelly_builder(events_files: Sequence[str], out_dir: str, spec: IntegrationSpec, workers: int) -> float:
+    """SpikingJelly's npz -> npz builder: load each events ``.npz``, integrate by bincount into float64
+    frames, ``np.savez_compressed`` them, ``workers`` threads. Returns seconds."""
+    import os
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(path: str) -> None:
+        with np.load(path) as data:
+            ev = np.empty(len(data["t"]), dtype=EVENT_DTYPE)
+            for k in "txyp":
+                ev[k] = data[k]
+        np.savez_compressed(os.path.join(out_dir, os.path.basename(path)), frames=bincount_frames(ev, GESTURE, spec))
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(one, events_files))
+    return time.perf_counter() - start
+
+
+def store_bench(
+    n_samples: int = 50, events: tuple[int, int] = (300_000, 1_000_000), workers: Sequence[int] = (1, 2),
+    seed: int = 0, spec: IntegrationSpec | None = None, baseline: bool = True,
+) -> dict[str, Any]:
+    """Events store -> frames store for ``n_samples`` Gesture-like samples with 1 and 2 workers.
+
+    Each worker count writes a fresh frames store with :func:`eventpipe.pipeline.prepare.integrate_store`
+    on a local cluster of that many single-threaded worker processes, started and with its kernels
+    compiled before the clock starts (the same code path for 1 and 2 workers, so the ratio is the
+    scaling). The stores must be byte-identical. ``baseline`` also runs
+    SpikingJelly's npz -> npz builder on the same samples with the most workers and compares bytes.
+    """
+    import os
+    import tempfile
+
+    from distributed import Client, LocalCluster
+
+    from eventpipe.pipeline.prepare import integrate_store
+    from eventpipe.store.location import size_on_disk
+
+    spec = spec or IntegrationSpec(frames=20)
+    samples = make_samples(n_samples, events, seed)
+    total_events = sum(len(ev) for ev in samples)
+    result: dict[str, Any] = {"samples": n_samples, "events": total_events, "spec": spec.name, "runs": []}
+    with tempfile.TemporaryDirectory(prefix="eventpipe-bench-") as tmp:
+        events_loc = os.path.join(tmp, "events.zarr")
+        write_bench_events_store(events_loc, samples)
+        stores = []
+        for w in workers:
+            frames_loc = os.path.join(tmp, f"frames_{w}.zarr")
+            with LocalCluster(n_workers=w, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
+                    Client(cluster) as client:
+                client.run(_warm_up)
+                done = integrate_store(events_loc, frames_loc, spec, scheduler=cluster.scheduler_address,
+                                       progress=False)
+            stores.append(frames_loc)
+            result["runs"].append({"workers": w, "seconds": done.seconds, "samples_per_s": n_samples / done.seconds,
+                                   "M_events_per_s": total_events / done.seconds / 1e6})
+        result["frames_store_bytes"] = size_on_disk(stores[0])
+        result["identical_stores"] = all(_same_files(stores[0], s) for s in stores[1:])
+        by_w = {r["workers"]: r for r in result["runs"]}
+        if 1 in by_w and 2 in by_w:
+            result["speedup_1_to_2_workers"] = by_w[1]["seconds"] / by_w[2]["seconds"]
+        if baseline:
+            sj_dir, out_dir = os.path.join(tmp, "sj_events"), os.path.join(tmp, "sj_frames")
+            os.makedirs(sj_dir)
+            os.makedirs(out_dir)
+            files = []
+            for i, ev in enumerate(samples):
+                files.append(os.path.join(sj_dir, f"{i:04d}.npz"))
+                columns: dict[str, Any] = {k: ev[k] for k in "txyp"}
+                np.savez_compressed(files[-1], **columns)
+            w = max(workers)
+            seconds = spikingjelly_builder(files, out_dir, spec, w)
+            npz_bytes = size_on_disk(out_dir)
+            result["spikingjelly_builder"] = {"workers": w, "seconds": seconds, "samples_per_s": n_samples / seconds,
+                                              "npz_bytes": npz_bytes}
+            result["bytes_ratio_to_npz"] = result["frames_store_bytes"] / npz_bytes
+    runs = {r["workers"]: r for r in result["runs"]}
+    result["targets"] = {
+        "samples_per_s_2_workers": {"target": 60.0, "value": runs.get(2, {}).get("samples_per_s"),
+                                    "met": bool(runs.get(2, {}).get("samples_per_s", 0) >= 60)},
+        "speedup_1_to_2_workers": {"target": 1.7, "value": result.get("speedup_1_to_2_workers"),
+                                   "met": bool(result.get("speedup_1_to_2_workers", 0) >= 1.7)},
+        "bytes_ratio_to_npz": {"target": 0.5, "value": result.get("bytes_ratio_to_npz"),
+                               "met": bool(result.get("bytes_ratio_to_npz", 1) <= 0.5)},
+    }
+    return result
+
+
+def _same_files(a: str, b: str) -> bool:
+    from pathlib import Path
+
+    fa = {p.relative_to(a): p.read_bytes() for p in Path(a).rglob("*") if p.is_file()}
+    fb = {p.relative_to(b): p.read_bytes() for p in Path(b).rglob("*") if p.is_file()}
+    return fa == fb

@@ -1,0 +1,78 @@
+"""``eventpipe show NAME --index I --out FILE.gif|png``: draw one sample of a prepared dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from eventpipe.cli.common import RootOption, resolve_root
+from eventpipe.cli.main import app
+
+
+@app.command("show")
+def show_command(
+    name: Annotated[str, typer.Argument(help="Dataset name (see `eventpipe datasets`).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Picture to write: .gif (animation) or .png (grid).")],
+    index: Annotated[int, typer.Option("--index", "-i", help="Sample index within the split.")] = 0,
+    split: Annotated[str, typer.Option("--split", help="Split to read, e.g. train or test.")] = "train",
+    root: RootOption = None,
+    frames: Annotated[int | None, typer.Option("--frames", min=1, help="Integrate into M frames.")] = None,
+    split_by: Annotated[str, typer.Option("--split-by", help="With --frames: split by event number or time.")] = "number",
+    duration: Annotated[
+        str | None, typer.Option("--duration", help="Frames of a fixed duration, e.g. 10ms, 500us, 1s.")
+    ] = None,
+    events_per_frame: Annotated[
+        int | None, typer.Option("--events-per-frame", min=1, help="Frames of K events each.")
+    ] = None,
+    integrate: Annotated[
+        str | None, typer.Option("--integrate", help="Integrate with a plugin, module:function or a registered name.")
+    ] = None,
+    events_view: Annotated[
+        str, typer.Option("--events-view", help="Without a frames option: scatter (x-y-t, PNG) or montage; auto picks "
+                          "the scatter for .png and the montage for .gif.")
+    ] = "auto",
+    bins: Annotated[int, typer.Option("--bins", min=1, help="Time bins of the events montage.")] = 8,
+    fps: Annotated[float, typer.Option("--fps", min=0.1, help="GIF frames per second.")] = 10.0,
+    scale: Annotated[
+        int | None, typer.Option("--scale", min=1, help="GIF pixel enlargement (default: about 320 px wide).")
+    ] = None,
+    prepare: Annotated[bool, typer.Option("--prepare", help="Build the store first if it is missing.")] = False,
+) -> None:
+    """Draw sample INDEX of NAME: frames as a GIF or PNG grid (ON and OFF in two colours, frame index and
+    label in the title); without a frames option, the raw events as an x-y-t scatter or time-binned montage."""
+    from eventpipe.cli.commands.prepare import parse_duration
+    from eventpipe.cli.common import state
+    from eventpipe.datasets import get_dataset
+    from eventpipe.datasets.torch_datasets import dataset_class
+    from eventpipe.viz import render_sample
+
+    info = get_dataset(name)
+    duration_us = parse_duration(duration) if duration is not None else None
+    cls = dataset_class(info.name)
+    ds = cls(
+        resolve_root(root),
+        split=split,
+        frames=frames,
+        split_by=split_by,
+        duration_us=duration_us,
+        events_per_frame=events_per_frame,
+        fn=integrate,
+        prepare=prepare,
+        progress=not state()["quiet"],
+        dataset=None if cls.dataset_name else info.name,
+    )
+    if not -len(ds) <= index < len(ds):
+        from eventpipe.errors import ConfigError
+
+        raise ConfigError(f"Expected --index in [0, {len(ds) - 1}] for {info.name} {split!r}. Got {index} instead.")
+    sample, label = ds[index]
+    label_name = ds.classes[label] if 0 <= label < len(ds.classes) else "?"
+    mode = "events" if ds.spec is None else ds.spec.name
+    title = f"{info.name} {split}[{index}] label {label} ({label_name})\n{mode}"
+    path = render_sample(
+        sample, out, sensor_size=ds.sensor_size, title=title, events_view=events_view, bins=bins, fps=fps, scale=scale
+    )
+    typer.echo(f"wrote {path}")
+

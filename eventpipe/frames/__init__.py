@@ -1,0 +1,34 @@
+"""Frame integration: events ``<t, x, y, p>`` -> integer count frames ``[T, P, H, W]``.
+
+``integrate(events, sensor_size, frames=20)`` means what SpikingJelly's
+``frames_number=20, split_by='number'`` means; see :class:`IntegrationSpec` for every mode and
+DESIGN.md §4 for the exact semantics. Channel = ``p != 0``; a one-polarity sensor (``P = 1``)
+counts every event in channel 0.
+
+Layout: :mod:`~eventpipe.frames.slicing` (which events form each frame: pure index math),
+:mod:`~eventpipe.frames.kernels` (Numba loops counting into a preallocated ``out``),
+:mod:`~eventpipe.frames.accumulate` (dtype choice, validation, error messages),
+:mod:`~eventpipe.frames.integrators` (the spec and ``integrate``), :mod:`~eventpipe.frames.plugins`
+(user functions) and :mod:`~eventpipe.frames.reference` (slow NumPy oracles, used only by tests).
+
+Threading policy
+----------------
+Parallelism lives at exactly one level: the Dask pipeline runs one task per block of samples, and
+inside a task the kernels run single-threaded. Kernels are ``@njit(nogil=True)`` and never use
+``parallel=True``, so Dask's threads run them truly in parallel without oversubscribing cores (a
+Numba thread pool inside each Dask thread would multiply threads and, with the ``workqueue``
+layer, is not safe to enter from several threads). ``cache=False``: Numba's on-disk cache is not
+safe when several processes compile the same function at once. The first call of each kernel
+compiles it (one to two seconds), once per process.
+
+>>> from eventpipe.events import make_events
+>>> ev = make_events(t=[0, 10, 20, 30], x=[0, 1, 2, 3], y=[0, 0, 1, 1], p=[1, 1, 0, 1])
+>>> integrate(ev, (4, 2, 2), duration_us=15).shape
+(2, 2, 2, 4)
+"""
+
+from __future__ import annotations
+
+from eventpipe.frames.integrators import IntegrationSpec, integrate
+
+__all__ = ["IntegrationSpec", "integrate"]

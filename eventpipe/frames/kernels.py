@@ -1,0 +1,161 @@
+"""Numba kernels: count events into a preallocated, flat ``[T, P, H, W]`` integer array.
+
+The kernels are plain loops (one pass over the events) that write into ``out`` and return a status
+``(code, index)`` instead of raising, so that the wrapper in :mod:`eventpipe.frames.accumulate` can
+name the sample, the field and the value. They never allocate, never pick dtypes and never start
+threads: see the threading policy in :mod:`eventpipe.frames`.
+
+Input is a C-contiguous :data:`~eventpipe.events.EVENT_DTYPE` array given twice: as its raw bytes
+(13 packed little-endian bytes per event, field offsets taken from the dtype), from which x, y and p
+are decoded, and as its strided ``t`` field view (one unaligned 8-byte load per event). Measured on a
+1 M-event Gesture-like sample: decoding x, y, p from the bytes is 1.6x faster than indexing their
+strided field views, and loading t from its view is 1.3x faster than assembling it from 8 bytes.
+All index arithmetic is unsigned (uint64): with signed indices Numba adds a negative-index
+wraparound test to every array access, which cost 30 %.
+
+Flat index of an event in frame ``f``: ``f*P*H*W + (p != 0)*channel_stride + y*W + x``, where
+``channel_stride`` is ``H*W`` for two-channel frames and 0 for one-channel frames.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from eventpipe.events import EVENT_DTYPE
+
+OK = 0
+"""Status code: every event checked (and the selected ones counted)."""
+UNSORTED = 1
+"""Status code: ``t[index] < t[index - 1]``."""
+X_OUT_OF_RANGE = 2
+"""Status code: ``x[index] >= width``."""
+Y_OUT_OF_RANGE = 3
+"""Status code: ``y[index] >= height``."""
+OVERFLOW = 4
+"""Status code: a count would exceed ``limit`` (the largest value of ``out``'s dtype) at event ``index``."""
+
+_ZERO = np.uint64(0)
+_ONE = np.uint64(1)
+_BYTE = np.uint64(8)
+_SIZE = np.uint64(EVENT_DTYPE.itemsize)
+_FIELDS: dict[str, tuple[np.dtype, int]] = dict(EVENT_DTYPE.fields or {})
+_X = np.uint64(_FIELDS["x"][1])
+_Y = np.uint64(_FIELDS["y"][1])
+_P = np.uint64(_FIELDS["p"][1])
+_FIRST_T = np.int64(np.iinfo(np.int64).min)
+
+
+@njit(nogil=True, cache=False)
+def _u16(raw, o):
+    """Little-endian uint16 at byte ``o``."""
+    return np.uint64(raw[o]) | (np.uint64(raw[o + _ONE]) << _BYTE)
+
+
+@njit(nogil=True, cache=False)
+def _check_one(t, raw, i, prev, width, height):
+    """Status code of event ``i`` given the previous timestamp, and its timestamp."""
+    ti = t[i]
+    if ti < prev:
+        return UNSORTED, ti
+    o = i * _SIZE
+    if _u16(raw, o + _X) >= width:
+        return X_OUT_OF_RANGE, ti
+    if _u16(raw, o + _Y) >= height:
+        return Y_OUT_OF_RANGE, ti
+    return OK, ti
+
+
+@njit(nogil=True, cache=False)
+def check_events(t, raw, width, height):
+    """Check that ``t`` is non-decreasing and ``x < width``, ``y < height`` for every event.
+
+    Returns ``(code, index)`` of the first problem, or ``(OK, -1)``.
+    """
+    n = np.uint64(t.shape[0])
+    prev = _FIRST_T
+    i = _ZERO
+    while i < n:
+        code, prev = _check_one(t, raw, i, prev, width, height)
+        if code != OK:
+            return code, np.int64(i)
+        i += _ONE
+    return OK, np.int64(-1)
+
+
+@njit(nogil=True, cache=False)
+def accumulate_disjoint(t, raw, starts, stops, width, height, channel_stride, frame_size, limit, first_frame, first_event, out):
+    """Check every event and count those of frame ``f`` (``starts[f] <= i < stops[f]``) in one pass.
+
+    Requires ordered, non-overlapping ranges (``slicing.is_disjoint``). ``out`` is the flat frame
+    array, zeroed or holding the counts of a run that stopped at ``(first_frame, first_event)``;
+    ``limit`` is the largest count its dtype holds; the scalars are uint64. Returns ``(code, frame,
+    index)``: ``OK`` or the first problem (``UNSORTED``, ``X_OUT_OF_RANGE``, ``Y_OUT_OF_RANGE``,
+    ``OVERFLOW``). After ``OVERFLOW`` the event at ``index`` is not counted and every earlier one is,
+    so the caller can widen ``out`` and resume from ``(frame, index)``.
+    """
+    n = np.uint64(t.shape[0])
+    i = first_event
+    prev = t[i - _ONE] if i > _ZERO else _FIRST_T
+    f = first_frame
+    while f < np.uint64(starts.shape[0]):
+        base = f * frame_size
+        start = np.uint64(starts[f])
+        stop = np.uint64(stops[f])
+        while i < start:  # events between frames: checked, not counted
+            code, prev = _check_one(t, raw, i, prev, width, height)
+            if code != OK:
+                return code, np.int64(f), np.int64(i)
+            i += _ONE
+        while i < stop:
+            ti = t[i]
+            o = i * _SIZE
+            x = _u16(raw, o + _X)
+            y = _u16(raw, o + _Y)
+            if (ti < prev) | (x >= width) | (y >= height):  # one branch on the hot path (measured 7 % faster)
+                code = UNSORTED if ti < prev else (X_OUT_OF_RANGE if x >= width else Y_OUT_OF_RANGE)
+                return code, np.int64(f), np.int64(i)
+            prev = ti
+            k = base + (channel_stride if raw[o + _P] else _ZERO) + y * width + x
+            v = out[k] + _ONE
+            if v > limit:
+                return OVERFLOW, np.int64(f), np.int64(i)
+            out[k] = v
+            i += _ONE
+        f += _ONE
+    while i < n:
+        code, prev = _check_one(t, raw, i, prev, width, height)
+        if code != OK:
+            return code, np.int64(f), np.int64(i)
+        i += _ONE
+    return OK, np.int64(f), np.int64(-1)
+
+
+@njit(nogil=True, cache=False)
+def accumulate_ranges(raw, starts, stops, width, channel_stride, frame_size, limit, first_frame, first_event, out):
+    """Count the events of each range ``[starts[f], stops[f])`` into frame ``f``; ranges may overlap.
+
+    No validation: run :func:`check_events` first. Resumes at ``(first_frame, first_event)`` like
+    :func:`accumulate_disjoint`. Returns ``(OVERFLOW, frame, index)`` or ``(OK, frame, -1)``.
+    """
+    f = first_frame
+    while f < np.uint64(starts.shape[0]):
+        base = f * frame_size
+        i = first_event if f == first_frame else np.uint64(starts[f])
+        stop = np.uint64(stops[f])
+        while i < stop:
+            o = i * _SIZE
+            k = base + (channel_stride if raw[o + _P] else _ZERO) + _u16(raw, o + _Y) * width + _u16(raw, o + _X)
+            v = out[k] + _ONE
+            if v > limit:
+                return OVERFLOW, np.int64(f), np.int64(i)
+            out[k] = v
+            i += _ONE
+        f += _ONE
+    return OK, np.int64(f), np.int64(-1)
+
+
+@njit(nogil=True, cache=False)
+def searchsorted_left(t, values):
+    """``np.searchsorted(t, values, side="left")`` without NumPy's contiguous copy of strided ``t``."""
+    return np.searchsorted(t, values, side="left")

@@ -1,0 +1,347 @@
+"""``prepare``: a dataset's frames store, doing whatever is missing: download, convert, integrate.
+
+>>> result = prepare("demo", root, IntegrationSpec(frames=20))   # doctest: +SKIP
+>>> result.store                                                  # doctest: +SKIP
+'.../demo/frames/frames_number_20_split_by_number.zarr'
+
+Steps, each idempotent and resumable:
+
+1. download: :func:`eventpipe.fetch.download_dataset` makes the raw files present and verifies each
+   against the manifest's checksums (a verified file is re-hashed only when its size or time
+   changes). Skipped when the events store is complete and the raw folder is gone.
+2. convert: :func:`eventpipe.pipeline.convert.convert` builds the events store (up to date when the
+   raw files did not change).
+3. integrate: one Dask task per block of samples (:func:`eventpipe.store.frames_store.plan_blocks`)
+   reads its samples from the events store, integrates them (Numba, single-threaded: see the
+   threading policy in :mod:`eventpipe.frames`) and writes its block of the frames store. Blocks
+   already marked complete by an interrupted run are not redone, and a finished store is left as
+   it is. A store at the same path with another fingerprint is refused, never reused.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from eventpipe.datasets import get_dataset
+from eventpipe.frames import IntegrationSpec
+from eventpipe.pipeline.dask import dask_client, run_tasks
+from eventpipe.store import frames_store
+from eventpipe.store.events_writer import is_store_complete
+from eventpipe.store.location import normalize, size_on_disk
+from eventpipe.store.lock import store_lock
+from eventpipe.store.markers import COMPLETE, read_attrs
+
+SMALL_JOB_EVENTS = 20_000_000
+"""Below this many events to integrate, and unless ``workers`` is given, the work runs in this process:
+starting worker processes (spawn, imports, Numba compilation: about 5 s measured) would cost more
+than the one to two seconds of work it could share."""
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """One step of :func:`prepare`: its name, what it did (or would do), how long it took."""
+
+    step: str
+    status: str
+    seconds: float = 0.0
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class PrepareResult:
+    """What :func:`prepare` did.
+
+    ``status`` is ``"prepared"`` (new frames store), ``"resumed"`` (an interrupted one finished),
+    ``"up-to-date"`` (nothing to integrate) or ``"dry-run"``. ``store`` is the frames store (None
+    without a spec). ``samples_written``, ``events_integrated`` and ``integrate_seconds`` describe
+    this run's integration; ``num_samples``, ``num_frames`` and ``bytes`` the whole store.
+    """
+
+    dataset: str
+    spec: dict[str, Any] | None
+    store: str | None
+    events_store: str
+    status: str
+    steps: tuple[StepResult, ...]
+    num_samples: dict[str, int] = field(default_factory=dict)
+    num_frames: dict[str, int] = field(default_factory=dict)
+    bytes: int = 0
+    dtype: str = ""
+    samples_written: int = 0
+    events_integrated: int = 0
+    integrate_seconds: float = 0.0
+    seconds: float = 0.0
+
+    @property
+    def samples_per_second(self) -> float:
+        """Samples integrated per second of the integrate step (0 when nothing was integrated)."""
+        return self.samples_written / self.integrate_seconds if self.integrate_seconds and self.samples_written else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable summary."""
+        return {
+            **{k: v for k, v in self.__dict__.items() if k != "steps"},
+            "steps": [s.__dict__ for s in self.steps],
+            "samples_per_second": self.samples_per_second,
+        }
+
+
+def sample_name(split: str, i: int, meta: dict[str, Any]) -> str:
+    """How errors name a sample: ``train[12]`` plus its metadata, e.g. ``train[12] (user=user01)``."""
+    extra = ", ".join(f"{k}={v}" for k, v in meta.items())
+    return f"{split}[{i}]" + (f" ({extra})" if extra else "")
+
+
+@lru_cache(maxsize=8)
+def _events_split(location: str, split: str, fingerprint: str) -> Any:
+    """The events store split a worker reads, opened once per process (its index, metadata and last
+    decoded chunks stay loaded between blocks); ``fingerprint`` keys out a store converted again."""
+    from eventpipe.store.events_store import EventsStore
+
+    return EventsStore.open(location).split(split)
+
+
+def integrate_block(
+    events_location: str, frames_location: str, split: str, block: int, start: int, stop: int,
+    spec: IntegrationSpec, source_fingerprint: str,
+) -> dict[str, Any]:
+    """One task: integrate samples ``start:stop`` of ``split`` and write them as block ``block``."""
+    samples = _events_split(events_location, split, source_fingerprint)
+    sensor = samples.sensor
+    meta = samples.meta_columns
+    frames = []
+    for i in range(start, stop):
+        name = sample_name(split, i, {k: v[i] for k, v in meta.items()}) if meta else f"{split}[{i}]"
+        frames.append(spec(samples.events(i), sensor, sample=name))
+    summary = frames_store.write_block(frames_location, split, block, frames, sensor, spec.fixed_frames)
+    return {**summary, "events": int(samples.offsets[stop] - samples.offsets[start])}
+
+
+def _has_raw_files(raw_dir: Path) -> bool:
+    return raw_dir.is_dir() and any(raw_dir.iterdir())
+
+
+def _download_step(name: str, root: Path, progress: bool) -> StepResult:
+    from eventpipe.fetch import download_dataset
+
+    started = time.perf_counter()
+    result = download_dataset(name, root, progress=progress)
+    counts: dict[str, int] = {}
+    for f in result.files:
+        counts[f.status] = counts.get(f.status, 0) + 1
+    detail = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + " (checksums verified)"
+    status = "present" if set(counts) <= {"present", "unpacked"} else "downloaded"
+    if "generated" in counts:
+        status = "generated"
+    return StepResult("download", status, time.perf_counter() - started, detail)
+
+
+def _convert_step(name: str, root: Path, workers: int | None, scheduler: str | None, progress: bool) -> StepResult:
+    from eventpipe.pipeline.convert import convert
+
+    result = convert(name, root, workers=workers, scheduler=scheduler, progress=progress)
+    samples = sum(result.num_samples.values())
+    detail = f"{samples} samples, {result.events_total / 1e6:.2f} M events"
+    if result.skipped:
+        detail += f", {len(result.skipped)} corrupt files skipped"
+    return StepResult("convert", result.status, result.seconds, detail)
+
+
+def _header(events_location: str, spec: IntegrationSpec, block_events: int) -> frames_store.FramesHeader:
+    from eventpipe.store.events_store import EventsStore
+
+    es = EventsStore.open(events_location)
+    return frames_store.FramesHeader(
+        dataset=es.dataset,
+        sensor=es.sensor,
+        classes=es.classes,
+        splits=es.splits,
+        spec=spec,
+        source_fingerprint=es.fingerprint,
+        source_location=events_location,
+        blocks={s: frames_store.plan_blocks(es.split(s).offsets, block_events) for s in es.splits},
+    )
+
+
+@dataclass(frozen=True)
+class IntegrateResult:
+    """What :func:`integrate_store` did: ``status`` (``"prepared"``, ``"resumed"``, ``"up-to-date"``), the
+    store's root attributes, and the samples and events integrated by this call in ``seconds``."""
+
+    status: str
+    attrs: dict[str, Any]
+    samples: int
+    events: int
+    seconds: float
+
+
+def integrate_store(
+    events_location: str,
+    frames_location: str,
+    spec: IntegrationSpec,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+    overwrite: bool = False,
+    block_events: int = frames_store.BLOCK_EVENTS,
+) -> IntegrateResult:
+    """The integrate step: events store -> frames store, one Dask task per unfinished block.
+
+    Takes the store lock, creates or resumes the frames store (refusing one with another
+    fingerprint unless ``overwrite``), runs the blocks not yet complete and indexes the store.
+    """
+    from eventpipe.store.events_store import EventsStore
+
+    started = time.perf_counter()
+    events_location, frames_location = normalize(events_location), normalize(frames_location)
+    header = _header(events_location, spec, block_events)
+    es = EventsStore.open(events_location)
+    with store_lock(frames_location):
+        status = frames_store.begin(frames_location, header, overwrite=overwrite)
+        if status == "complete":
+            return IntegrateResult("up-to-date", read_attrs(frames_location) or {}, 0, 0, time.perf_counter() - started)
+        if status == "resume":  # keep the blocks the store was planned with
+            header = replace(header, blocks=(read_attrs(frames_location) or {})["blocks"])
+        todo = []
+        for split in header.splits:
+            bounds = header.blocks[split]
+            done = frames_store.completed_blocks(frames_location, split, len(bounds) - 1) if status == "resume" else set()
+            todo += [(events_location, frames_location, split, j, bounds[j], bounds[j + 1], spec,
+                      header.source_fingerprint) for j in range(len(bounds) - 1) if j not in done]
+        if frames_location.startswith("memory://") and scheduler is None:
+            scheduler = "synchronous"  # worker processes cannot see this process's memory file system
+        splits = {s: es.split(s) for s in header.splits}
+        events = sum(int(splits[a[2]].offsets[a[5]] - splits[a[2]].offsets[a[4]]) for a in todo)
+        if workers is None and scheduler is None and events < SMALL_JOB_EVENTS:
+            workers = 1
+        results: list[dict[str, Any]] = []
+        if todo:
+            with dask_client(workers, scheduler, n_tasks=len(todo)) as client:
+                results = run_tasks(integrate_block, todo, client, progress=progress,
+                                    desc=f"integrate {es.dataset} {spec.name}", unit="sample",
+                                    weight=lambda a: a[5] - a[4])
+        attrs = frames_store.finalize(frames_location, header, {s: sp.labels for s, sp in splits.items()},
+                                      {s: sp.meta_columns for s, sp in splits.items()})
+    return IntegrateResult(
+        "prepared" if status == "new" else "resumed", attrs, sum(r["samples"] for r in results),
+        sum(r["events"] for r in results), time.perf_counter() - started,
+    )
+
+
+def _dry_run(name: str, root: Path, events_location: str, frames_location: str | None,
+             spec: IntegrationSpec | None, block_events: int) -> list[StepResult]:
+    dataset = get_dataset(name)
+    events_done = is_store_complete(events_location)
+    raw = _has_raw_files(dataset.raw_dir(root))
+    skip = events_done and not raw
+    steps = [
+        StepResult("download", "skip" if skip else "check", detail="events store complete, raw files not needed"
+                   if skip else "download missing raw files and verify checksums"),
+        StepResult("convert", "check" if events_done else "convert", detail="events store complete (rebuilt only "
+                   "if the raw files changed)" if events_done else "build the events store"),
+    ]
+    if spec is None or frames_location is None:
+        return steps
+    if not events_done:
+        return [*steps, StepResult("integrate", "integrate", detail=f"integrate every sample with {spec.name}")]
+    header = _header(events_location, spec, block_events)
+    attrs = read_attrs(frames_location)
+    blocks = sum(len(b) - 1 for b in header.blocks.values())
+    if attrs is None:
+        return [*steps, StepResult("integrate", "integrate", detail=f"{blocks} blocks into a new store")]
+    if attrs.get("fingerprint") != header.fingerprint:
+        return [*steps, StepResult("integrate", "refuse", detail="a store with another fingerprint is in the way "
+                                   "(delete it or use --overwrite)")]
+    if attrs.get(COMPLETE):
+        return [*steps, StepResult("integrate", "up-to-date", detail="frames store complete")]
+    planned = attrs.get("blocks", header.blocks)
+    blocks = sum(len(b) - 1 for b in planned.values())
+    done = sum(len(frames_store.completed_blocks(frames_location, s, len(b) - 1)) for s, b in planned.items())
+    return [*steps, StepResult("integrate", "resume", detail=f"{blocks - done} of {blocks} blocks left")]
+
+
+def prepare(
+    name: str,
+    root: str | os.PathLike[str],
+    spec: IntegrationSpec | None,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+    dry_run: bool = False,
+    overwrite: bool = False,
+    block_events: int = frames_store.BLOCK_EVENTS,
+) -> PrepareResult:
+    """Make dataset ``name``'s frames store for ``spec`` under ``root``, doing only what is missing.
+
+    Parameters
+    ----------
+    name
+        A registered dataset (``eventpipe datasets`` lists them).
+    root
+        Data folder: raw files in ``root/<name>/raw``, stores in ``root/<name>/``.
+    spec
+        How to integrate; ``None`` stops after the events store.
+    workers, scheduler
+        Parallelism (see :mod:`eventpipe.pipeline.dask`): one task per block of samples. With neither
+        given, fewer than :data:`SMALL_JOB_EVENTS` events are integrated in this process.
+    progress
+        Progress bars.
+    dry_run
+        Report what each step would do; change nothing.
+    overwrite
+        Replace a frames store whose fingerprint differs instead of refusing it.
+    block_events
+        Events per block (one task); changes how work is split, never the frames.
+
+    Raises
+    ------
+    StoreSchemaError
+        A frames store with another fingerprint is at the target path (and ``overwrite`` is False).
+    StoreLockedError
+        Another run is writing the same store.
+    EventValidationError
+        A sample has coordinates outside the sensor (the message names the sample).
+    """
+    started = time.perf_counter()
+    dataset = get_dataset(name)
+    root = Path(root).expanduser()
+    events_location = normalize(dataset.events_store_path(root))
+    frames_location = normalize(dataset.frames_root(root) / f"{spec.name}.zarr") if spec is not None else None
+    base: dict[str, Any] = {"dataset": dataset.name, "spec": spec.to_dict() if spec else None, "store": frames_location,
+            "events_store": events_location}
+    if dry_run:
+        planned = _dry_run(dataset.name, root, events_location, frames_location, spec, block_events)
+        return PrepareResult(**base, status="dry-run", steps=tuple(planned), seconds=time.perf_counter() - started)
+    steps: list[StepResult] = []
+    if is_store_complete(events_location) and not _has_raw_files(dataset.raw_dir(root)):
+        steps.append(StepResult("download", "skipped", 0.0, "events store complete, raw files not needed"))
+        steps.append(StepResult("convert", "up-to-date", 0.0, "events store complete"))
+    else:
+        steps.append(_download_step(dataset.name, root, progress))
+        steps.append(_convert_step(dataset.name, root, workers, scheduler, progress))
+    if spec is None or frames_location is None:
+        return PrepareResult(**base, status="up-to-date", steps=tuple(steps), seconds=time.perf_counter() - started)
+    done = integrate_store(events_location, frames_location, spec, workers=workers, scheduler=scheduler,
+                           progress=progress, overwrite=overwrite, block_events=block_events)
+    status, attrs, samples, events, seconds = done.status, done.attrs, done.samples, done.events, done.seconds
+    num_samples = dict(attrs.get("num_samples", {}))
+    num_frames = dict(attrs.get("num_frames", {}))
+    nbytes = size_on_disk(frames_location)
+    detail = (f"{sum(num_samples.values())} samples, {sum(num_frames.values())} frames, "
+              f"{nbytes / 1e6:.1f} MB ({attrs.get('dtype', '?')})")
+    if samples:
+        detail += f"; {samples} samples integrated at {samples / seconds:.0f} samples/s, {events / seconds / 1e6:.1f} M events/s"
+    steps.append(StepResult("integrate", status, seconds, detail))
+    return PrepareResult(
+        **base, status=status, steps=tuple(steps), num_samples=num_samples, num_frames=num_frames, bytes=nbytes,
+        dtype=str(attrs.get("dtype", "")), samples_written=samples, events_integrated=events,
+        integrate_seconds=seconds if samples else 0.0, seconds=time.perf_counter() - started,
+    )
+
