@@ -44,7 +44,7 @@ class SensorSize(NamedTuple):
                     f"Expected sensor_size as (width, height, polarities). Got {value!r} instead."
                 ) from None
             size = cls(w, h, p)
-        for name, v in zip(cls._fields, size):
+        for name, v in zip(cls._fields, size, strict=True):
             if v < 1:
                 raise ConfigError(f"Expected sensor_size.{name} >= 1. Got {v} instead.")
         return size
@@ -70,7 +70,7 @@ def make_events(
             f"Columns t, x, y, p must have equal lengths. Got {[len(c) for c in cols]} instead."
         )
     out = np.empty(n, dtype=EVENT_DTYPE)
-    for name, col in zip("txyp", cols):
+    for name, col in zip("txyp", cols, strict=True):
         out[name] = col
     return out
 

@@ -10,7 +10,17 @@ import typer
 
 from eventpipe.paths import resolve_root
 
-__all__ = ["FLAGS", "JsonOption", "RootOption", "SchedulerOption", "WorkersOption", "resolve_root", "state"]
+__all__ = [
+    "FLAGS",
+    "JsonOption",
+    "ManifestOption",
+    "RootOption",
+    "SchedulerOption",
+    "WorkersOption",
+    "resolve_root",
+    "show_progress",
+    "state",
+]
 
 RootOption = Annotated[
     Path | None,
@@ -28,6 +38,10 @@ SchedulerOption = Annotated[
     typer.Option("--scheduler", help="Address of an existing Dask scheduler, e.g. tcp://host:8786."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")]
+ManifestOption = Annotated[
+    Path | None,
+    typer.Option("--manifest", help="Use this manifest TOML instead of the packaged one.", show_default=False),
+]
 
 
 @dataclass
@@ -44,3 +58,8 @@ FLAGS = GlobalFlags()
 def state() -> dict[str, bool]:
     """Global flags set by the main callback (``--quiet``, ``--debug``)."""
     return {"quiet": FLAGS.quiet, "debug": FLAGS.debug}
+
+
+def show_progress(json_out: bool = False) -> bool:
+    """Whether a command draws progress bars: not with ``--quiet``, nor when it prints JSON."""
+    return not (FLAGS.quiet or json_out)

@@ -28,14 +28,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _global(
-    ctx: typer.Context,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
-    ctx.obj = {"quiet": quiet, "debug": debug}
     FLAGS.quiet, FLAGS.debug = quiet, debug
 
 

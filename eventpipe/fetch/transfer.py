@@ -126,6 +126,25 @@ class _NextURL(Exception):
     """This URL cannot deliver the file: go on to the next one."""
 
 
+@dataclass(frozen=True)
+class _Download:
+    """What every request for one file shares: the ``.part`` file, its running digest and progress bar."""
+
+    session: requests.Session
+    part: Path
+    digest: Digest
+    size: int | None  # published size in bytes, if known
+    options: FetchOptions
+    bar: tqdm
+    cancel: threading.Event
+
+    def restart(self) -> None:
+        """Drop the partial bytes: the next request starts from byte 0."""
+        self.part.unlink(missing_ok=True)
+        self.digest.reset()
+        self.bar.reset(total=self.bar.total)
+
+
 def partial_path(dest: Path) -> Path:
     """Where the bytes of ``dest`` collect until their checksum matches."""
     return dest.with_name(dest.name + ".part")
@@ -191,10 +210,11 @@ def fetch_file(
         session.headers["User-Agent"] = f"eventpipe/{__version__}"
         if part.exists():
             digest.feed_file(part, bar=bar)
+        job = _Download(session, part, digest, size, options, bar, cancel)
         for url in urls:
             received_before = digest.nbytes
             try:
-                attempts, received = _fetch_from(session, url, part, digest, size, options, bar, cancel)
+                attempts, received = _fetch_from(job, url)
             except _NextURL as exc:
                 failures.append(f"{url}: {exc}")
                 continue
@@ -215,23 +235,15 @@ def fetch_file(
     raise DownloadError(f"{dest.name}: no URL delivered the file:\n  " + "\n  ".join(failures))
 
 
-def _fetch_from(
-    session: requests.Session,
-    url: str,
-    part: Path,
-    digest: Digest,
-    size: int | None,
-    options: FetchOptions,
-    bar: tqdm,
-    cancel: threading.Event,
-) -> tuple[int, int]:
-    """Complete ``part`` from ``url``; returns (requests made, bytes received). Raises ``_NextURL``."""
+def _fetch_from(job: _Download, url: str) -> tuple[int, int]:
+    """Complete ``job.part`` from ``url``; returns (requests made, bytes received). Raises ``_NextURL``."""
+    digest, size = job.digest, job.size
     attempts = failures = received = 0
     while True:
         attempts += 1
         before = digest.nbytes
         try:
-            _stream_once(session, url, part, digest, size, options, bar, cancel)
+            _stream_once(job, url)
             received += max(0, digest.nbytes - before)
             if size is not None and digest.nbytes < size:
                 raise _Retry(f"the answer ended after {digest.nbytes} of {size} bytes")
@@ -239,58 +251,52 @@ def _fetch_from(
         except _Retry as exc:
             received += max(0, digest.nbytes - before)
             failures = 1 if digest.nbytes > before else failures + 1  # progress earns a fresh budget
-            if failures > options.retries:
+            if failures > job.options.retries:
                 raise _NextURL(f"gave up after {attempts} attempts: {exc}") from exc
-            if cancel.wait(options.backoff(failures, exc.retry_after_s)):
-                raise DownloadCancelled(f"{part.name}: stopped; run again to resume") from exc
+            if job.cancel.wait(job.options.backoff(failures, exc.retry_after_s)):
+                raise DownloadCancelled(f"{job.part.name}: stopped; run again to resume") from exc
 
 
-def _stream_once(
-    session: requests.Session,
-    url: str,
-    part: Path,
-    digest: Digest,
-    size: int | None,
-    options: FetchOptions,
-    bar: tqdm,
-    cancel: threading.Event,
-) -> None:
-    """One request: append what the server sends after ``digest.nbytes`` to ``part``."""
+def _stream_once(job: _Download, url: str) -> None:
+    """One request: append what the server sends after ``job.digest.nbytes`` to ``job.part``."""
+    digest, size = job.digest, job.size
     if size is not None and digest.nbytes > size:
-        _restart(part, digest, bar)
+        job.restart()
     offset = digest.nbytes
     if size is not None and offset == size and offset > 0:
         return  # the .part file is complete: only the checksum is left to check
     headers = {"Accept-Encoding": "identity"}
     if offset:
         headers["Range"] = f"bytes={offset}-"
-    response = _open(session, url, headers, options)
+    response = _open(job.session, url, headers, job.options)
     with response:
         status = response.status_code
         if status == 416 and offset:
             if _range_total(response.headers.get("Content-Range")) == offset:
                 return  # nothing after what we have: complete
-            _restart(part, digest, bar)
+            job.restart()
             raise _Retry("the server cannot resume from our offset; starting over")
         if status >= 500 or status in RETRY_STATUSES:
             raise _Retry(f"HTTP {status} {response.reason}", _retry_after(response.headers.get("Retry-After")))
         if status == 206:
             start = _range_start(response.headers.get("Content-Range"))
             if start != offset:
-                _restart(part, digest, bar)
+                job.restart()
                 raise _Retry(f"asked for bytes from {offset}, the server sent bytes from {start}")
         elif status == 200:
             if offset:
-                _restart(part, digest, bar)  # the server ignored Range: take the whole body
+                job.restart()  # the server ignored Range: take the whole body
         else:
             raise _NextURL(f"HTTP {status} {response.reason}".strip())
-        with open(part, "ab") as fh:
-            for chunk in _chunks(response, options.chunk_bytes):
-                if cancel.is_set():
-                    raise DownloadCancelled(f"{part.name}: stopped after {digest.nbytes} bytes; run again to resume")
+        with open(job.part, "ab") as fh:
+            for chunk in _chunks(response, job.options.chunk_bytes):
+                if job.cancel.is_set():
+                    raise DownloadCancelled(
+                        f"{job.part.name}: stopped after {digest.nbytes} bytes; run again to resume"
+                    )
                 fh.write(chunk)
                 digest.update(chunk)
-                bar.update(len(chunk))
+                job.bar.update(len(chunk))
 
 
 def _chunks(response: requests.Response, chunk_bytes: int) -> Iterator[bytes]:
@@ -342,13 +348,6 @@ def redirect_problem(source: str, target: str) -> str | None:
     if old == "https" and new != "https":
         return f"refusing a redirect from https to plain http: {target}"
     return None
-
-
-def _restart(part: Path, digest: Digest, bar: tqdm) -> None:
-    """Drop the partial bytes: the next request starts from byte 0."""
-    part.unlink(missing_ok=True)
-    digest.reset()
-    bar.reset(total=bar.total)
 
 
 def _range_start(content_range: str | None) -> int | None:

@@ -63,7 +63,17 @@ def columns_to_events(
             bad = int(np.flatnonzero((col < lo) | (col > hi))[0])
             raise FormatError(f"{path}: field {name}[{bad}] = {col[bad]} is outside [{lo}, {hi}]")
         out[name] = col
-    t_out = out["t"]
-    if sort and len(t_out) > 1 and np.any(t_out[1:] < t_out[:-1]):
-        out = out[np.argsort(t_out, kind="stable")]
-    return out
+    return sort_by_time(out) if sort else out
+
+
+def sort_by_time(events: Events) -> Events:
+    """``events`` stable-sorted by ``t`` (returned as is when already sorted)."""
+    t = events["t"]
+    if len(t) > 1 and np.any(t[1:] < t[:-1]):
+        return events[np.argsort(t, kind="stable")]
+    return events
+
+
+def join_events(parts: list[Events]) -> Events:
+    """The concatenation of ``parts`` (zero events when there are none), stable-sorted by ``t``."""
+    return sort_by_time(np.concatenate(parts) if parts else np.zeros(0, dtype=EVENT_DTYPE))

@@ -25,7 +25,7 @@ from numba import njit
 
 from eventpipe.errors import EventValidationError, FormatError
 from eventpipe.events import Events, as_events, check_in_sensor, check_sorted
-from eventpipe.readers._bytes import put_event, u32be
+from eventpipe.readers._bytes import emit, u32be, unwrap_u32
 from eventpipe.readers._header import read_comment_lines
 from eventpipe.readers._stream import NEED_INPUT, ChunkDecoder, decode_file
 
@@ -56,16 +56,11 @@ def _decode_dvs128(buf, out, pos, state):  # noqa: ANN001, ANN202 - Numba kernel
             arg = addr
             break
         raw = u32be(buf, i + 4)
-        if raw < prev - 2147483648:
-            epoch += 4294967296
+        epoch = unwrap_u32(raw, prev, epoch)
         prev = raw
         if not addr & EXTERNAL_BIT:
-            tt = epoch + raw
-            put_event(out, pos, tt, 127 - ((addr >> 8) & 0x7F), 127 - ((addr >> 1) & 0x7F), 1 - (addr & 1))
-            if tt < last:
-                unsorted = 1
-            last = tt
-            pos += 1
+            x, y = 127 - ((addr >> 8) & 0x7F), 127 - ((addr >> 1) & 0x7F)
+            pos, last, unsorted = emit(out, pos, epoch + raw, x, y, 1 - (addr & 1), last, unsorted)
         i += EVENT_BYTES
     state[0] = last
     state[1] = unsorted

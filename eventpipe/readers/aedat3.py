@@ -22,7 +22,7 @@ from numba import njit
 
 from eventpipe.errors import ConfigError, CorruptRecordingError, EventValidationError, FormatError
 from eventpipe.events import Events, as_events, check_in_sensor, check_sorted
-from eventpipe.readers._bytes import i16le, i32le, put_event, u32le
+from eventpipe.readers._bytes import emit, i16le, i32le, u32le
 from eventpipe.readers._header import read_comment_lines
 from eventpipe.readers._stream import NEED_INPUT, NEED_OUTPUT, ChunkDecoder, decode_file
 
@@ -58,12 +58,8 @@ def _polarity_bytes(buf, out, pos, j, number, esize, tsoff, high, last, unsorted
             ts = i32le(buf, j + tsoff)
             if ts < 0:
                 return pos, last, unsorted, ts
-            tt = high | ts
-            put_event(out, pos, tt, (d >> 17) & 0x7FFF, (d >> 2) & 0x7FFF, (d >> 1) & 1)
-            if tt < last:
-                unsorted = 1
-            last = tt
-            pos += 1
+            pos, last, unsorted = emit(out, pos, high | ts, (d >> 17) & 0x7FFF, (d >> 2) & 0x7FFF, (d >> 1) & 1,
+                                       last, unsorted)
         j += esize
     return pos, last, unsorted, 0
 
@@ -77,12 +73,8 @@ def _polarity_words(words, out, pos, w, number, stride, tsw, high, last, unsorte
             ts = np.int64(words[w + tsw])
             if ts >= 0x80000000:
                 return pos, last, unsorted, ts - 0x100000000
-            tt = high | ts
-            put_event(out, pos, tt, (d >> 17) & 0x7FFF, (d >> 2) & 0x7FFF, (d >> 1) & 1)
-            if tt < last:
-                unsorted = 1
-            last = tt
-            pos += 1
+            pos, last, unsorted = emit(out, pos, high | ts, (d >> 17) & 0x7FFF, (d >> 2) & 0x7FFF, (d >> 1) & 1,
+                                       last, unsorted)
         w += stride
     return pos, last, unsorted, 0
 

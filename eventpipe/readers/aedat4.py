@@ -15,6 +15,7 @@ import numpy as np
 
 from eventpipe.errors import ConfigError, CorruptRecordingError, FormatError, MissingDependencyError
 from eventpipe.events import EVENT_DTYPE, Events
+from eventpipe.readers._columns import join_events
 
 MAGIC = b"#!AER-DAT4"
 
@@ -105,8 +106,4 @@ def read_aedat4(path: str | Path, stream: int | None = None) -> Events:
         if not _is_decoder_failure(exc):
             raise
         raise CorruptRecordingError(path, None, f"AEDAT 4.0 packet: {exc}") from None
-    events = np.concatenate(parts) if parts else np.zeros(0, dtype=EVENT_DTYPE)
-    t = events["t"]
-    if len(t) > 1 and np.any(t[1:] < t[:-1]):
-        events = events[np.argsort(t, kind="stable")]
-    return events
+    return join_events(parts)

@@ -16,7 +16,7 @@ from numba import njit
 
 from eventpipe.errors import EventValidationError
 from eventpipe.events import Events, as_events, check_sorted
-from eventpipe.readers._bytes import put_event
+from eventpipe.readers._bytes import emit
 from eventpipe.readers._stream import NEED_INPUT, ChunkDecoder, decode_file
 
 EVENT_BYTES = 5
@@ -38,11 +38,7 @@ def _decode_atis(buf, out, pos, state):  # noqa: ANN001, ANN202 - Numba kernel
             continue
         b2 = np.int64(buf[i + 2])
         tt = offset + (((b2 & 0x7F) << 16) | (np.int64(buf[i + 3]) << 8) | np.int64(buf[i + 4]))
-        put_event(out, pos, tt, buf[i], yy, b2 >> 7)
-        if tt < last:
-            unsorted = 1
-        last = tt
-        pos += 1
+        pos, last, unsorted = emit(out, pos, tt, buf[i], yy, b2 >> 7, last, unsorted)
     state[0] = last
     state[1] = unsorted
     state[2] = offset

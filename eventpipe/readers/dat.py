@@ -16,7 +16,7 @@ from numba import njit
 
 from eventpipe.errors import FormatError
 from eventpipe.events import Events
-from eventpipe.readers._bytes import put_event, u32le
+from eventpipe.readers._bytes import emit, u32le, unwrap_u32
 from eventpipe.readers._header import read_prophesee_header
 from eventpipe.readers._stream import NEED_INPUT, ChunkDecoder, decode_file
 
@@ -46,15 +46,9 @@ def _decode_dat(buf, out, pos, state):  # noqa: ANN001, ANN202 - Numba kernel
             status = _BAD_POLARITY
             arg = pol
             break
-        if raw < prev - 2147483648:
-            epoch += 4294967296
+        epoch = unwrap_u32(raw, prev, epoch)
         prev = raw
-        tt = epoch + raw
-        put_event(out, pos, tt, a & 0x3FFF, (a >> 14) & 0x3FFF, pol)
-        if tt < last:
-            unsorted = 1
-        last = tt
-        pos += 1
+        pos, last, unsorted = emit(out, pos, epoch + raw, a & 0x3FFF, (a >> 14) & 0x3FFF, pol, last, unsorted)
         i += EVENT_BYTES
     state[0] = last
     state[1] = unsorted

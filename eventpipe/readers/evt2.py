@@ -16,7 +16,7 @@ from pathlib import Path
 from numba import njit
 
 from eventpipe.events import Events
-from eventpipe.readers._bytes import put_event, u32le
+from eventpipe.readers._bytes import advance_time_high, emit, u32le
 from eventpipe.readers._header import read_prophesee_header
 from eventpipe.readers._stream import NEED_INPUT, ChunkDecoder, decode_file
 
@@ -44,17 +44,9 @@ def _decode_evt2(buf, out, pos, state):  # noqa: ANN001, ANN202 - Numba kernel
         if kind in (CD_OFF, CD_ON):
             if seen:
                 tt = (time_high << 6) | ((w >> 22) & 0x3F)
-                put_event(out, pos, tt, (w >> 11) & 0x7FF, w & 0x7FF, kind)
-                if tt < last:
-                    unsorted = 1
-                last = tt
-                pos += 1
+                pos, last, unsorted = emit(out, pos, tt, (w >> 11) & 0x7FF, w & 0x7FF, kind, last, unsorted)
         elif kind == TIME_HIGH:
-            low = w & 0x0FFFFFFF
-            epoch = time_high - (time_high & (_TIME_HIGH_RANGE - 1))
-            if seen and low < (time_high & (_TIME_HIGH_RANGE - 1)) - _TIME_HIGH_RANGE // 2:
-                epoch += _TIME_HIGH_RANGE
-            time_high = epoch + low
+            time_high = advance_time_high(time_high, w & 0x0FFFFFFF, _TIME_HIGH_RANGE, seen)
             seen = 1
         elif kind != EXT_TRIGGER and kind != OTHERS and kind != CONTINUED:
             status = _BAD_TYPE

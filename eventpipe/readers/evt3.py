@@ -28,7 +28,7 @@ from pathlib import Path
 from numba import njit
 
 from eventpipe.events import Events
-from eventpipe.readers._bytes import put_event, u16le
+from eventpipe.readers._bytes import advance_time_high, emit, put_event, u16le
 from eventpipe.readers._header import read_prophesee_header
 from eventpipe.readers._stream import NEED_INPUT, NEED_OUTPUT, ChunkDecoder, decode_file
 
@@ -72,11 +72,7 @@ def _decode_evt3(buf, out, pos, state):  # noqa: ANN001, ANN202 - Numba kernel
         elif kind == ADDR_X:
             if seen:
                 tt = (time_high << 12) | time_low
-                put_event(out, pos, tt, w & 0x7FF, cur_y, (w >> 11) & 1)
-                if tt < last:
-                    unsorted = 1
-                last = tt
-                pos += 1
+                pos, last, unsorted = emit(out, pos, tt, w & 0x7FF, cur_y, (w >> 11) & 1, last, unsorted)
         elif kind == VECT_BASE_X:
             base_x = w & 0x7FF
             vect_pol = (w >> 11) & 1
@@ -97,11 +93,7 @@ def _decode_evt3(buf, out, pos, state):  # noqa: ANN001, ANN202 - Numba kernel
         elif kind == TIME_LOW:
             time_low = w & 0xFFF
         elif kind == TIME_HIGH:
-            low = w & 0xFFF
-            epoch = time_high - (time_high & (_TIME_HIGH_RANGE - 1))
-            if seen and low < (time_high & (_TIME_HIGH_RANGE - 1)) - _TIME_HIGH_RANGE // 2:
-                epoch += _TIME_HIGH_RANGE
-            time_high = epoch + low
+            time_high = advance_time_high(time_high, w & 0xFFF, _TIME_HIGH_RANGE, seen)
             seen = 1
         elif kind != CONTINUED_4 and kind != EXT_TRIGGER and kind != OTHERS and kind != CONTINUED_12:
             status = _BAD_TYPE

@@ -17,7 +17,7 @@ import numpy as np
 
 from eventpipe.errors import CorruptRecordingError, EventpipeError, FormatError
 from eventpipe.events import EVENT_DTYPE, Events
-from eventpipe.readers._columns import columns_to_events, seconds_to_us
+from eventpipe.readers._columns import columns_to_events, join_events, seconds_to_us
 
 MAGIC = b"\x89HDF\r\n\x1a\n"
 CHUNK_EVENTS = 1 << 22
@@ -195,8 +195,4 @@ def read_hdf5(path: str | Path) -> Events:
             raise
         except Exception as exc:  # h5py raises OSError, KeyError, TypeError, ... on damaged input
             raise CorruptRecordingError(path, None, f"unreadable HDF5 data: {exc}") from None
-    events = np.concatenate(parts) if parts else np.zeros(0, dtype=EVENT_DTYPE)
-    t = events["t"]
-    if len(t) > 1 and np.any(t[1:] < t[:-1]):
-        events = events[np.argsort(t, kind="stable")]
-    return events
+    return join_events(parts)

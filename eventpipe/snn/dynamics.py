@@ -141,6 +141,14 @@ class NeuronSpec:
             return torch.sigmoid(w)
         return None
 
+    def learned_decay(self, k: torch.Tensor | None) -> torch.Tensor | None:
+        """The decay tensor a fused backend differentiates: ``k = sigmoid(w)`` for PLIF (required), else ``None``."""
+        if self.kind != "plif":
+            return None
+        if k is None:
+            raise ConfigError("A parametric LIF neuron needs its decay k = sigmoid(w) as a tensor.")
+        return k
+
 
 def rest_state(like: torch.Tensor, spec: NeuronSpec) -> NeuronState:
     """The rest state shaped like one time step ``like`` (``[N, ...]``)."""

@@ -26,7 +26,6 @@ from typing import Any
 import torch
 from torch.autograd.function import once_differentiable
 
-from eventpipe.errors import ConfigError
 from eventpipe.snn.dynamics import NeuronSpec
 
 __all__ = ["compute_dtype", "fused_multistep"]
@@ -319,6 +318,4 @@ def fused_multistep(
     need_v_seq:
         Also return the potential after each step's reset, ``[T, N, ...]`` (differentiable).
     """
-    if spec.kind == "plif" and k is None:
-        raise ConfigError("A parametric LIF neuron needs its decay k = sigmoid(w) as a tensor.")
-    return _FusedNeuron.apply(x_seq, v_init, k if spec.kind == "plif" else None, spec, need_v_seq)
+    return _FusedNeuron.apply(x_seq, v_init, spec.learned_decay(k), spec, need_v_seq)

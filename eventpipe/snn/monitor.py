@@ -40,6 +40,9 @@ __all__ = [
     "pack_tensor",
 ]
 
+_ModuleTypes = type[nn.Module] | tuple[type[nn.Module], ...]
+"""What ``instance`` selects: one module type or several (as for ``isinstance``)."""
+
 
 @dataclass(frozen=True)
 class PackedTensor:
@@ -109,7 +112,7 @@ class BaseMonitor:
     def __init__(
         self,
         net: nn.Module,
-        instance: type[nn.Module] | tuple[type[nn.Module], ...] | None = None,
+        instance: _ModuleTypes | None = None,
         *,
         function: Callable[[Any], Any] | None = None,
         to_cpu: bool = True,
@@ -137,6 +140,16 @@ class BaseMonitor:
 
     def _register(self, name: str, module: nn.Module) -> Any:
         raise NotImplementedError
+
+    def _hook_gradient(self, name: str, module: nn.Module, of_input: bool) -> Any:
+        """A backward hook storing the gradient w.r.t. the module's first input or output (when there is one)."""
+
+        def hook(m: nn.Module, grad_input: Any, grad_output: Any) -> None:
+            grad = (grad_input if of_input else grad_output)[0]
+            if grad is not None:
+                self._store(name, grad)
+
+        return module.register_full_backward_hook(hook)
 
     def _store(self, name: str, value: Any) -> None:
         if not self._enabled:
@@ -204,7 +217,7 @@ class OutputMonitor(BaseMonitor):
     def __init__(
         self,
         net: nn.Module,
-        instance: type[nn.Module] | tuple[type[nn.Module], ...] | None = None,
+        instance: _ModuleTypes | None = None,
         function_on_output: Callable[[Any], Any] | None = None,
         **options: Any,
     ) -> None:
@@ -220,7 +233,7 @@ class InputMonitor(BaseMonitor):
     def __init__(
         self,
         net: nn.Module,
-        instance: type[nn.Module] | tuple[type[nn.Module], ...] | None = None,
+        instance: _ModuleTypes | None = None,
         function_on_input: Callable[[Any], Any] | None = None,
         **options: Any,
     ) -> None:
@@ -240,7 +253,7 @@ class AttributeMonitor(BaseMonitor):
         self,
         attribute_name: str,
         net: nn.Module,
-        instance: type[nn.Module] | tuple[type[nn.Module], ...] | None = None,
+        instance: _ModuleTypes | None = None,
         pre_forward: bool = False,
         function_on_attribute: Callable[[Any], Any] | None = None,
         **options: Any,
@@ -269,18 +282,14 @@ class GradOutputMonitor(BaseMonitor):
     def __init__(
         self,
         net: nn.Module,
-        instance: type[nn.Module] | tuple[type[nn.Module], ...] | None = None,
+        instance: _ModuleTypes | None = None,
         function_on_grad_output: Callable[[Any], Any] | None = None,
         **options: Any,
     ) -> None:
         super().__init__(net, instance, function=function_on_grad_output, **options)
 
     def _register(self, name: str, module: nn.Module) -> Any:
-        def hook(m: nn.Module, grad_input: Any, grad_output: Any) -> None:
-            if grad_output[0] is not None:
-                self._store(name, grad_output[0])
-
-        return module.register_full_backward_hook(hook)
+        return self._hook_gradient(name, module, of_input=False)
 
 
 class GradInputMonitor(BaseMonitor):
@@ -289,15 +298,11 @@ class GradInputMonitor(BaseMonitor):
     def __init__(
         self,
         net: nn.Module,
-        instance: type[nn.Module] | tuple[type[nn.Module], ...] | None = None,
+        instance: _ModuleTypes | None = None,
         function_on_grad_input: Callable[[Any], Any] | None = None,
         **options: Any,
     ) -> None:
         super().__init__(net, instance, function=function_on_grad_input, **options)
 
     def _register(self, name: str, module: nn.Module) -> Any:
-        def hook(m: nn.Module, grad_input: Any, grad_output: Any) -> None:
-            if grad_input[0] is not None:
-                self._store(name, grad_input[0])
-
-        return module.register_full_backward_hook(hook)
+        return self._hook_gradient(name, module, of_input=True)

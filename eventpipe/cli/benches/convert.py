@@ -9,12 +9,11 @@ from typing import Annotated
 import typer
 
 from eventpipe.cli.commands.bench import bench_app
-from eventpipe.cli.common import JsonOption
+from eventpipe.cli.common import JsonOption, show_progress
 
 
 @bench_app.command("convert")
 def convert_bench(
-    ctx: typer.Context,
     recordings: Annotated[int, typer.Option(
         "--recordings", min=1, help="Recordings to generate (~10 M events, ~80 MB each; the real dataset has 122).",
     )] = 12,
@@ -28,8 +27,7 @@ def convert_bench(
     from eventpipe.bench.convert import run, table_rows
     from eventpipe.bench.report import format_table
 
-    flags = ctx.find_root().obj or {}
-    result = run(recordings=recordings, repeat=repeat, workdir=workdir, progress=not (flags.get("quiet") or json_out))
+    result = run(recordings=recordings, repeat=repeat, workdir=workdir, progress=show_progress(json_out))
     if json_out:
         typer.echo(json.dumps(result, indent=2))
         return

@@ -9,12 +9,11 @@ from typing import Annotated
 import typer
 
 from eventpipe.cli.commands.bench import bench_app
-from eventpipe.cli.common import JsonOption
+from eventpipe.cli.common import JsonOption, show_progress
 
 
 @bench_app.command("loader")
 def loader(
-    ctx: typer.Context,
     users: Annotated[int, typer.Option("--users", min=2, help="Synthetic users; the train split has "
                                        "(users - 1) x 22 samples of 20 frames, 128x128.")] = 3,
     events_per_second: Annotated[float, typer.Option("--events-per-second", min=1000, help="Event rate of the "
@@ -38,9 +37,8 @@ def loader(
         raise ConfigError(f"Expected --workers as comma-separated integers, e.g. 0,2. Got {workers!r} instead.") from None
     if not counts or min(counts) < 0:
         raise ConfigError(f"Expected --workers as integers >= 0, e.g. 0,2. Got {workers!r} instead.")
-    flags = ctx.find_root().obj or {}
     result = run(users=users, events_per_second=events_per_second, workers=counts, batch_size=batch_size, epochs=epochs, root=root,
-                 progress=not (flags.get("quiet") or json_out))
+                 progress=show_progress(json_out))
     if json_out:
         typer.echo(json.dumps(result, indent=2))
         return

@@ -8,12 +8,11 @@ from typing import Annotated
 import typer
 
 from eventpipe.cli.commands.bench import bench_app
-from eventpipe.cli.common import JsonOption
+from eventpipe.cli.common import JsonOption, show_progress
 
 
 @bench_app.command("readers")
 def readers(
-    ctx: typer.Context,
     size_mb: Annotated[float, typer.Option("--size-mb", min=1, help="Size of each generated file in MB.")] = 100.0,
     repeat: Annotated[int, typer.Option("--repeat", min=1, help="Timed runs per method (best is kept).")] = 3,
     json_out: JsonOption = False,
@@ -22,8 +21,7 @@ def readers(
     from eventpipe.bench.readers import run, table_rows
     from eventpipe.bench.report import format_table
 
-    flags = ctx.find_root().obj or {}
-    result = run(size_mb=size_mb, repeat=repeat, progress=not (flags.get("quiet") or json_out))
+    result = run(size_mb=size_mb, repeat=repeat, progress=show_progress(json_out))
     if json_out:
         typer.echo(json.dumps(result, indent=2))
         return

@@ -7,7 +7,14 @@ from typing import Annotated, Any
 
 import typer
 
-from eventpipe.cli.common import JsonOption, RootOption, SchedulerOption, WorkersOption, resolve_root
+from eventpipe.cli.common import (
+    JsonOption,
+    RootOption,
+    SchedulerOption,
+    WorkersOption,
+    resolve_root,
+    show_progress,
+)
 from eventpipe.cli.main import app
 
 
@@ -25,15 +32,8 @@ def parse_option(text: str) -> tuple[str, Any]:
     return key.strip(), value
 
 
-def _quiet(ctx: typer.Context) -> bool:
-    """The global ``--quiet`` flag, stored by the main callback on the root context."""
-    obj = ctx.find_root().obj
-    return bool(obj.get("quiet")) if isinstance(obj, dict) else False
-
-
 @app.command("convert")
 def convert_command(
-    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Dataset name (see `eventpipe datasets`).")],
     root: RootOption = None,
     workers: WorkersOption = None,
@@ -55,7 +55,7 @@ def convert_command(
 
     options = dict(parse_option(o) for o in option or ())
     result = convert(name, resolve_root(root), workers=workers, scheduler=scheduler, on_error=on_error,  # type: ignore[arg-type]
-                     progress=not _quiet(ctx) and not json_out, **options)
+                     progress=show_progress(json_out), **options)
     if json_out:
         typer.echo(json.dumps({**result.__dict__, "events_total": result.events_total}))
         return

@@ -8,21 +8,19 @@ from typing import Annotated
 
 import typer
 
-from eventpipe.cli.common import JsonOption, RootOption, resolve_root
+from eventpipe.cli.common import JsonOption, ManifestOption, RootOption, resolve_root, show_progress
 from eventpipe.cli.main import app
 
 
 @app.command("download")
 def download_command(
-    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Dataset name, e.g. demo, dvs128, nmnist (see `eventpipe datasets`).")],
     root: RootOption = None,
     source: Annotated[Path | None, typer.Option(
         "--source", help="Folder holding files you downloaded by hand; they are verified, then copied.",
         show_default=False)] = None,
     link: Annotated[bool, typer.Option("--link", help="Hard-link the --source files instead of copying them.")] = False,
-    manifest: Annotated[Path | None, typer.Option(
-        "--manifest", help="Use this manifest TOML instead of the packaged one.", show_default=False)] = None,
+    manifest: ManifestOption = None,
     mirror: Annotated[list[str] | None, typer.Option(
         "--mirror", help="Base URL of a mirror that serves the files by name (URL/FILE); tried first. Repeatable.",
         show_default=False)] = None,
@@ -44,7 +42,7 @@ def download_command(
     options = FetchOptions() if workers is None else FetchOptions(max_workers=workers)
     try:
         result = download_dataset(name, resolve_root(root), source=source, link=link, mirrors=mirror or (),
-                                  progress=not _quiet(ctx), manifest=manifest, options=options)
+                                  progress=show_progress(), manifest=manifest, options=options)
     except ManualDownloadRequired as exc:
         if json_out:
             typer.echo(json.dumps({"dataset": name, "status": "manual_download_required", "files": exc.files}))
@@ -69,9 +67,3 @@ def download_command(
     if result.unpacked:
         typer.echo(f"unpacked: {', '.join(result.unpacked)}")
     typer.echo(f"{result.name}: raw files in {result.raw_dir}")
-
-
-def _quiet(ctx: typer.Context) -> bool:
-    """The global ``--quiet`` flag (stored by the main callback on the root context)."""
-    obj = ctx.find_root().obj
-    return bool(obj.get("quiet")) if isinstance(obj, dict) else False

@@ -10,7 +10,14 @@ from typing import Annotated, Any
 
 import typer
 
-from eventpipe.cli.common import JsonOption, RootOption, SchedulerOption, WorkersOption, resolve_root, state
+from eventpipe.cli.common import (
+    JsonOption,
+    RootOption,
+    SchedulerOption,
+    WorkersOption,
+    resolve_root,
+    show_progress,
+)
 from eventpipe.cli.main import app
 
 _UNITS_US = {"us": 1, "µs": 1, "ms": 1_000, "s": 1_000_000}
@@ -112,5 +119,5 @@ def prepare_command(
 
     spec = build_spec(frames, split_by, duration, events_per_frame, integrate, drop_incomplete)
     result = prepare(name, resolve_root(root), spec, workers=workers, scheduler=scheduler,
-                     progress=not (state()["quiet"] or json_out), dry_run=dry_run, overwrite=overwrite)
+                     progress=show_progress(json_out), dry_run=dry_run, overwrite=overwrite)
     typer.echo(json.dumps(result.to_dict()) if json_out else _summary(result))

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from eventpipe.cli.common import RootOption, resolve_root
+from eventpipe.cli.common import RootOption, resolve_root, show_progress
 from eventpipe.cli.main import app
 
 
@@ -43,7 +43,6 @@ def show_command(
     """Draw sample INDEX of NAME: frames as a GIF or PNG grid (ON and OFF in two colours, frame index and
     label in the title); without a frames option, the raw events as an x-y-t scatter or time-binned montage."""
     from eventpipe.cli.commands.prepare import parse_duration
-    from eventpipe.cli.common import state
     from eventpipe.datasets import get_dataset
     from eventpipe.datasets.torch_datasets import dataset_class
     from eventpipe.viz import render_sample
@@ -60,7 +59,7 @@ def show_command(
         events_per_frame=events_per_frame,
         fn=integrate,
         prepare=prepare,
-        progress=not state()["quiet"],
+        progress=show_progress(),
         dataset=None if cls.dataset_name else info.name,
     )
     if not -len(ds) <= index < len(ds):

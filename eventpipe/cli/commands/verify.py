@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from eventpipe.cli.common import JsonOption, RootOption, resolve_root
+from eventpipe.cli.common import JsonOption, ManifestOption, RootOption, resolve_root, show_progress
 from eventpipe.cli.main import app
 
 
 @app.command("verify")
 def verify_command(
-    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Dataset name, e.g. demo, dvs128 (see `eventpipe datasets`).")],
     root: RootOption = None,
-    manifest: Annotated[Path | None, typer.Option(
-        "--manifest", help="Use this manifest TOML instead of the packaged one.", show_default=False)] = None,
+    manifest: ManifestOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Re-hash every raw file (and unpacked member with a published checksum) and check every store.
@@ -31,7 +28,7 @@ def verify_command(
     from eventpipe.fetch import verify_raw, verify_stores
 
     data_root = resolve_root(root)
-    report = verify_raw(name, data_root, manifest=manifest, progress=not _quiet(ctx))
+    report = verify_raw(name, data_root, manifest=manifest, progress=show_progress())
     report += verify_stores(name, data_root, manifest=manifest)
     if json_out:
         typer.echo(json.dumps(report.to_dict()))
@@ -47,9 +44,3 @@ def verify_command(
         verdict = "ok" if report.ok else f"{len(report.problems)} problem(s)"
         typer.echo(f"{report.name}: {len(report.checks)} checks, {verdict} ({report.folder})")
     report.raise_for_problems()
-
-
-def _quiet(ctx: typer.Context) -> bool:
-    """The global ``--quiet`` flag (stored by the main callback on the root context)."""
-    obj = ctx.find_root().obj
-    return bool(obj.get("quiet")) if isinstance(obj, dict) else False

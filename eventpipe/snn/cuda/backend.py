@@ -156,6 +156,11 @@ def _ptr(t: torch.Tensor | None) -> np.uint64:
     return np.uint64(0 if t is None else t.data_ptr())
 
 
+def _fixed_decay(spec: NeuronSpec) -> float:
+    """The decay passed by value to the kernels: ``1/tau`` for LIF (PLIF reads ``k`` from memory, IF ignores it)."""
+    return 1.0 / spec.tau if spec.kind == "lif" else 1.0
+
+
 def _launch(name: str, device: torch.device, numel: int, args: tuple[Any, ...]) -> None:
     cupy = _cupy()
     index = device.index if device.index is not None else torch.cuda.current_device()
@@ -186,7 +191,7 @@ class _CupyNeuron(torch.autograd.Function):
         s_seq = torch.empty_like(x_seq)
         v_seq = torch.empty_like(x_seq) if need_v_seq else None
         v_last = torch.empty_like(x_seq[0])
-        decay = spec.decay() if spec.kind == "lif" else 1.0
+        decay = _fixed_decay(spec)
         name = forward_kernel_name(dtype, spec.kind, spec.hard_reset, spec.decay_input)
         args = (
             _ptr(x_seq), _ptr(v0), _ptr(h_seq), _ptr(s_seq), _ptr(v_seq), _ptr(v_last), _ptr(k_dev),
@@ -224,7 +229,7 @@ class _CupyNeuron(torch.autograd.Function):
         grad_x = torch.empty_like(h_seq)
         grad_v_init = torch.empty_like(h_seq[0]) if ctx.needs_input_grad[1] else None
         grad_decay = torch.zeros(1, dtype=torch.float32, device=h_seq.device) if k_dev is not None else None
-        decay = spec.decay() if spec.kind == "lif" else 1.0
+        decay = _fixed_decay(spec)
         args = (
             _ptr(grad_s), _ptr(grad_v), _ptr(grad_last), _ptr(h_seq),
             _ptr(v0), _ptr(grad_x), _ptr(grad_v_init), _ptr(grad_decay), _ptr(k_dev),
@@ -255,10 +260,9 @@ def cupy_multistep(
             "to a GPU or use backend='torch'."
         )
     check_supported(spec, x_seq.dtype)
-    if spec.kind == "plif" and k is None:
-        raise ConfigError("A parametric LIF neuron needs its decay k = sigmoid(w) as a tensor.")
+    k = spec.learned_decay(k)
     if x_seq.numel() == 0:  # nothing to launch; the torch loop handles empty shapes exactly
         from eventpipe.snn.fused import fused_multistep
 
         return fused_multistep(x_seq, spec, v_init, k, need_v_seq)
-    return _CupyNeuron.apply(x_seq, v_init, k if spec.kind == "plif" else None, spec, need_v_seq)
+    return _CupyNeuron.apply(x_seq, v_init, k, spec, need_v_seq)
