@@ -176,9 +176,12 @@ def write_bench_events_store(location: str, samples: Sequence[Events], per_part:
 
 
 def _warm_up() -> None:
-    """Compile the kernels in this process (Numba compiles on first call, once per process)."""
+    """Compile the kernels in this process (Numba compiles on first call, once per process): the
+    integration modes and the events store's column decoder."""
+    from eventpipe.store.events_layout import decode
     from eventpipe.synth import gesture_like_sample
 
+    decode(0, np.zeros(2, np.uint32), np.zeros(2, np.uint8), np.zeros(2, np.uint8), np.zeros(2, np.uint8))
     ev = gesture_like_sample(np.random.default_rng(0), 20_000, GESTURE, 200_000)
     for kwargs in MODES.values():
         integrate(ev, GESTURE, **kwargs)
@@ -214,16 +217,18 @@ def store_bench(
     """Events store -> frames store for ``n_samples`` Gesture-like samples with 1 and 2 workers.
 
     Each worker count writes a fresh frames store with :func:`eventpipe.pipeline.prepare.integrate_store`
-    on a local cluster of that many single-threaded worker processes, started and with its kernels
-    compiled before the clock starts (the same code path for 1 and 2 workers, so the ratio is the
-    scaling). The stores must be byte-identical. ``baseline`` also runs
-    SpikingJelly's npz -> npz builder on the same samples with the most workers and compares bytes.
+    on a local cluster of that many single-threaded worker processes (the one ``prepare`` starts,
+    :func:`eventpipe.pipeline.dask.local_cluster`), started and with its kernels compiled before the
+    clock starts (the same code path for 1 and 2 workers, so the ratio is the scaling). Each run
+    also reports ``cores_busy`` (task CPU time / wall time): on a machine shared with other work the
+    wall-clock speedup understates the scaling, and ``cores_busy`` says by how much. The stores must
+    be byte-identical. ``baseline`` also runs SpikingJelly's npz -> npz builder on the same samples
+    with the most workers and compares bytes.
     """
     import os
     import tempfile
 
-    from distributed import Client, LocalCluster
-
+    from eventpipe.pipeline.dask import local_cluster
     from eventpipe.pipeline.prepare import integrate_store
     from eventpipe.store.location import size_on_disk
 
@@ -237,14 +242,13 @@ def store_bench(
         stores = []
         for w in workers:
             frames_loc = os.path.join(tmp, f"frames_{w}.zarr")
-            with LocalCluster(n_workers=w, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
-                    Client(cluster) as client:
-                client.run(_warm_up)
-                done = integrate_store(events_loc, frames_loc, spec, scheduler=cluster.scheduler_address,
-                                       progress=False)
+            with local_cluster(w, warm_up=_warm_up) as address:
+                done = integrate_store(events_loc, frames_loc, spec, scheduler=address, progress=False)
             stores.append(frames_loc)
             result["runs"].append({"workers": w, "seconds": done.seconds, "samples_per_s": n_samples / done.seconds,
-                                   "M_events_per_s": total_events / done.seconds / 1e6})
+                                   "M_events_per_s": total_events / done.seconds / 1e6,
+                                   "samples_per_cpu_s": n_samples / max(done.cpu_seconds, 1e-9),
+                                   "cores_busy": done.cpu_seconds / done.seconds})
         result["frames_store_bytes"] = size_on_disk(stores[0])
         result["identical_stores"] = all(_same_files(stores[0], s) for s in stores[1:])
         by_w = {r["workers"]: r for r in result["runs"]}

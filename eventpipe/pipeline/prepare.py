@@ -110,7 +110,12 @@ def integrate_block(
     events_location: str, frames_location: str, split: str, block: int, start: int, stop: int,
     spec: IntegrationSpec, source_fingerprint: str,
 ) -> dict[str, Any]:
-    """One task: integrate samples ``start:stop`` of ``split`` and write them as block ``block``."""
+    """One task: integrate samples ``start:stop`` of ``split`` and write them as block ``block``.
+
+    Returns the block's summary with ``events`` integrated and ``cpu_s``, the CPU time the worker
+    process spent on it (exact for single-threaded workers).
+    """
+    cpu = time.process_time()
     samples = _events_split(events_location, split, source_fingerprint)
     sensor = samples.sensor
     meta = samples.meta_columns
@@ -119,7 +124,7 @@ def integrate_block(
         name = sample_name(split, i, {k: v[i] for k, v in meta.items()}) if meta else f"{split}[{i}]"
         frames.append(spec(samples.events(i), sensor, sample=name))
     summary = frames_store.write_block(frames_location, split, block, frames, sensor, spec.fixed_frames)
-    return {**summary, "events": int(samples.offsets[stop] - samples.offsets[start])}
+    return {**summary, "events": int(samples.offsets[stop] - samples.offsets[start]), "cpu_s": time.process_time() - cpu}
 
 
 def _has_raw_files(raw_dir: Path) -> bool:
@@ -171,13 +176,15 @@ def _header(events_location: str, spec: IntegrationSpec, block_events: int) -> f
 @dataclass(frozen=True)
 class IntegrateResult:
     """What :func:`integrate_store` did: ``status`` (``"prepared"``, ``"resumed"``, ``"up-to-date"``), the
-    store's root attributes, and the samples and events integrated by this call in ``seconds``."""
+    store's root attributes, and the samples and events integrated by this call in ``seconds``;
+    ``cpu_seconds`` is the CPU time the tasks used, summed over workers."""
 
     status: str
     attrs: dict[str, Any]
     samples: int
     events: int
     seconds: float
+    cpu_seconds: float = 0.0
 
 
 def integrate_store(
@@ -230,7 +237,7 @@ def integrate_store(
                                       {s: sp.meta_columns for s, sp in splits.items()})
     return IntegrateResult(
         "prepared" if status == "new" else "resumed", attrs, sum(r["samples"] for r in results),
-        sum(r["events"] for r in results), time.perf_counter() - started,
+        sum(r["events"] for r in results), time.perf_counter() - started, sum(r["cpu_s"] for r in results),
     )
 
 

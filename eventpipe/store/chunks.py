@@ -1,4 +1,5 @@
-"""Writing a whole 1-D array quickly: Zarr creates the array, the chunks are encoded here.
+"""Whole chunks in and out quickly, byte-identical to Zarr: 1-D event columns, index arrays and
+the per-sample frame chunks.
 
 ``array[:] = data`` through Zarr's codec pipeline measured 20-35 M events/s for the event columns,
 against ~85 M events/s for encoding the same chunks with numcodecs' Blosc directly: the pipeline
@@ -7,11 +8,19 @@ the array (its metadata is the contract) and then encodes each chunk exactly as 
 says for a ``bytes`` (little endian) + ``blosc`` codec chain, edge chunk padded with the fill value
 to the full chunk shape, and stores it under the array's own chunk keys. Zarr reads the result like
 any array it wrote; a test checks the bytes are identical to Zarr's own.
+
+Reading goes the same way round (:func:`read_chunks`, :func:`read_range`): the encoded chunks are
+fetched from the array's store (a local store's files read directly, any other store's keys
+concurrently in one call) and Blosc decodes each straight into the output: the four event columns
+measured 6.6 ns/event against 12.4 through Zarr's ``array[a:b]``. Arrays whose codecs are
+anything but ``bytes`` (+ ``transpose``) + ``blosc``, e.g. a store rewritten by another tool, are
+read through Zarr itself.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -29,8 +38,6 @@ def write_array(
 ) -> zarr.Array:
     """Create the 1-D array ``group/name`` holding ``data`` (chunks of ``chunk`` items, ``compressor``)."""
     from numcodecs import Blosc
-    from zarr.core.buffer import default_buffer_prototype
-    from zarr.core.sync import sync
 
     data = np.ascontiguousarray(data, dtype=data.dtype.newbyteorder("<"))
     arr = group.create_array(
@@ -41,18 +48,168 @@ def write_array(
         cname=compressor.cname.value, clevel=compressor.clevel, shuffle=_SHUFFLE[compressor.shuffle.value],
         blocksize=compressor.blocksize, typesize=data.dtype.itemsize,
     )
-    prototype = default_buffer_prototype()
     writes = []
     for i, start in enumerate(range(0, len(data), chunk)):
         block = data[start:start + chunk]
         if len(block) < chunk:
             block = np.concatenate([block, np.zeros(chunk - len(block), dtype=data.dtype)])
-        key = f"{arr.path}/{arr.metadata.encode_chunk_key((i,))}"
-        writes.append((key, prototype.buffer.from_bytes(codec.encode(block))))
+        writes.append((f"{arr.path}/{arr.metadata.encode_chunk_key((i,))}", codec.encode(block)))
+    store_chunks(arr.store, writes)
+    return arr
+
+
+def store_chunks(store: Any, writes: Sequence[tuple[str, bytes]]) -> None:
+    """Store every encoded chunk ``(key, bytes)`` of ``writes`` in the Zarr ``store``.
+
+    A local store's files are written right here (Zarr's ``store.set`` hops to a worker thread and
+    writes a temporary file then renames it, per key: measured ~0.3 ms per chunk, a quarter of the
+    time to compress it). Atomic files are not needed: a part or block is marked complete only after
+    all its chunks are written, and an incomplete one is erased before it is written again. Any
+    other store gets all keys concurrently in one call.
+    """
+    from zarr.core.buffer import default_buffer_prototype
+    from zarr.core.sync import sync
+    from zarr.storage import LocalStore
+
+    if not writes:
+        return
+    if isinstance(store, LocalStore):
+        folders: set[Any] = set()
+        for key, data in writes:
+            path = store.root / key
+            if path.parent not in folders:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(path.parent)
+            path.write_bytes(data)
+        return
+    prototype = default_buffer_prototype()
 
     async def store_all() -> None:
-        await asyncio.gather(*(arr.store.set(key, buf) for key, buf in writes))
+        await asyncio.gather(*(store.set(key, prototype.buffer.from_bytes(data)) for key, data in writes))
 
-    if writes:
-        sync(store_all())
+    sync(store_all())
+
+
+def write_index(group: zarr.Group, name: str, data: np.ndarray) -> zarr.Array:
+    """Create the small per-sample array ``group/name`` (offsets, labels, metadata) holding ``data``:
+    chunks of :data:`~eventpipe.store.codecs.INDEX_CHUNK` items, integers compressed with
+    :func:`~eventpipe.store.codecs.index_compressor`, strings with Zarr's default."""
+    from eventpipe.store import codecs
+
+    chunk = min(codecs.INDEX_CHUNK, max(len(data), 1))
+    compressors: Any = codecs.index_compressor() if data.dtype.kind in "iu" else "auto"
+    arr = group.create_array(name, shape=data.shape, dtype=data.dtype, chunks=(chunk,), compressors=compressors)
+    if len(data):
+        arr[:] = data
     return arr
+
+
+def _direct_codecs(arr: zarr.Array) -> tuple[tuple[int, ...] | None, Any] | None:
+    """``(transpose order or None, BloscCodec)`` when ``arr``'s chunks are plain (optionally transposed)
+    little-endian bytes through Blosc and can be decoded here; None otherwise."""
+    from zarr.codecs import BloscCodec, BytesCodec, TransposeCodec
+
+    chain = list(getattr(arr.metadata, "codecs", ()))
+    order = None
+    if chain and isinstance(chain[0], TransposeCodec):
+        order = tuple(int(i) for i in chain.pop(0).order)
+    if (len(chain) == 2 and isinstance(chain[0], BytesCodec) and isinstance(chain[1], BloscCodec)
+            and (chain[0].endian is None or chain[0].endian.value == "little")
+            and arr.metadata.dtype.to_native_dtype().byteorder in "<|="):
+        return order, chain[1]
+    return None
+
+
+def read_chunks(arr: zarr.Array, indices: Sequence[int]) -> list[np.ndarray] | None:
+    """The chunks ``indices`` (along axis 0; every other axis one chunk) of ``arr``, decoded, each of
+    the full chunk shape; a chunk never written reads as the fill value. None when the array's
+    codecs are not ones this module decodes (see the module docstring)."""
+    from numcodecs.blosc import decompress
+
+    direct = _direct_codecs(arr)
+    if direct is None or any(c != s for c, s in zip(arr.chunks[1:], arr.shape[1:], strict=True)):
+        return None
+    order, _ = direct
+    dtype = arr.metadata.dtype.to_native_dtype()
+    shape = tuple(arr.chunks)
+    stored = shape if order is None else tuple(shape[i] for i in order)
+    rest = (0,) * (len(shape) - 1)
+    keys = [f"{arr.path}/{arr.metadata.encode_chunk_key((int(i), *rest))}" for i in indices]
+    out = []
+    for buf in _fetch([(arr.store, k) for k in keys]):
+        chunk = np.empty(stored, dtype=dtype)
+        if buf is None:
+            chunk.fill(arr.metadata.fill_value)
+        else:
+            decompress(buf, chunk)
+        if order is not None:
+            chunk = chunk.transpose(np.argsort(order))
+        out.append(chunk)
+    return out
+
+
+def _fetch(items: Sequence[tuple[Any, str]]) -> list[Any]:
+    """The stored bytes (a buffer, or None when absent) of every ``(store, key)``.
+
+    Files of a local store are read right here; Zarr's ``store.get`` would hop to its event-loop
+    thread and a worker thread for each key (~0.1 ms apiece, as long as decoding a small chunk).
+    Any other store is asked for all keys concurrently in one call.
+    """
+    from zarr.core.buffer import default_buffer_prototype
+    from zarr.core.sync import sync
+    from zarr.storage import LocalStore
+
+    if all(isinstance(store, LocalStore) for store, _ in items):
+        out: list[Any] = []
+        for store, key in items:
+            try:
+                out.append((store.root / key).read_bytes())
+            except FileNotFoundError:
+                out.append(None)
+        return out
+    prototype = default_buffer_prototype()
+
+    async def fetch() -> list[Any]:
+        return await asyncio.gather(*(store.get(key, prototype=prototype) for store, key in items))
+
+    return [None if buf is None else buf.as_numpy_array() for buf in sync(fetch())]
+
+
+def read_range(arrays: Sequence[zarr.Array], start: int, stop: int) -> list[np.ndarray]:
+    """``array[start:stop]`` of every 1-D array in ``arrays`` (same chunking), all their chunks
+    fetched concurrently in one call and decoded straight into one buffer per array."""
+    from numcodecs.blosc import decompress
+
+    if stop <= start:
+        return [np.zeros(0, dtype=a.metadata.dtype.to_native_dtype()) for a in arrays]
+    if any(direct is None or direct[0] is not None for direct in map(_direct_codecs, arrays)):
+        return _read_with_zarr(arrays, start, stop)
+    plans = []
+    for a in arrays:
+        chunk = a.chunks[0]
+        first, last = start // chunk, (stop - 1) // chunk
+        keys = [f"{a.path}/{a.metadata.encode_chunk_key((i,))}" for i in range(first, last + 1)]
+        plans.append((a, chunk, first, keys))
+    bufs = iter(_fetch([(a.store, k) for a, _, _, keys in plans for k in keys]))
+    out = []
+    for a, chunk, first, keys in plans:
+        data = np.empty(len(keys) * chunk, dtype=a.metadata.dtype.to_native_dtype())
+        for i in range(len(keys)):
+            buf = next(bufs)
+            part = data[i * chunk:(i + 1) * chunk]
+            if buf is None:
+                part.fill(a.metadata.fill_value)
+            else:
+                decompress(buf, part)
+        out.append(data[start - first * chunk:stop - first * chunk])
+    return out
+
+
+def _read_with_zarr(arrays: Sequence[zarr.Array], start: int, stop: int) -> list[np.ndarray]:
+    """``array[start:stop]`` of every array through Zarr's own pipeline, concurrently in one call."""
+    from zarr.core.sync import sync
+
+    async def gather() -> list[Any]:
+        return await asyncio.gather(*(a.async_array.getitem(slice(start, stop)) for a in arrays))
+
+    return [np.asarray(c) for c in sync(gather())]

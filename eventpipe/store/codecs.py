@@ -1,31 +1,33 @@
 """Compression and chunking of the stores, chosen by measurement.
 
-Event columns go through Blosc with zstd at level 1. The shuffle filter is chosen per column:
+Event columns go through Blosc with zstd at level 1, one Blosc block per chunk (``blocksize`` = the
+chunk's bytes). The shuffle filter is chosen per column:
 
-- ``dt`` (per-sample timestamp deltas, uint32) and ``p`` (0/1): bit shuffle. It groups the k-th bit
-  of every value, so the always-zero high bits of small deltas and the 7 unused bits of a polarity
-  cost almost nothing.
+- ``dt`` (per-sample timestamp deltas, uint32): byte shuffle. Small deltas leave the high bytes zero;
+  grouping the bytes compresses slightly better than grouping the bits and runs twice as fast.
 - ``x``, ``y`` as uint8 (sensors up to 256 pixels): no shuffle. A byte-wide coordinate has no high
-  bytes to group, and zstd finds more structure in the plain bytes (0.72 vs 0.86 B/event).
+  bytes to group, and zstd finds more structure in the plain bytes (0.74 vs 0.86 B/event).
 - ``x``, ``y`` as uint16 (larger sensors): bit shuffle.
+- ``p`` (0/1): bit shuffle; the 7 unused bits of a polarity cost almost nothing.
 
-Measured on 3.4 M events of DVS128-Gesture-like samples (``eventpipe.synth.gesture_like_sample``,
-128x128, per-sample delta t), chunks of 2**18 events, one thread, bytes per event and compression
-speed per column:
+Measured on 10.5 M events of a DVS128-Gesture-format recording (:func:`eventpipe.synth.write_gesture_raw`,
+per-sample delta t), chunks of 2**18 events, one thread, bytes per event and CPU time per event to
+compress / decompress:
 
-=======================  ====================  ====================  ===================
-codec                    dt (uint32)           x (uint8)             p (uint8)
-=======================  ====================  ====================  ===================
-zstd 1, bit shuffle      0.61 B, 151 M/s       0.87 B, 460 M/s       0.095 B, 621 M/s
-zstd 3, bit shuffle      0.60 B, 145 M/s       0.86 B, 509 M/s       0.096 B, 542 M/s
-zstd 1, no shuffle       0.95 B,  63 M/s       0.72 B, 554 M/s       0.146 B, 296 M/s
-zstd 3, no shuffle       0.96 B,  26 M/s       0.74 B, 262 M/s       0.138 B,  83 M/s
-lz4 5, bit shuffle       0.69 B, 381 M/s       0.88 B, 1.9 G/s       0.120 B, 1.9 G/s
-=======================  ====================  ====================  ===================
+==============================  =======================  =======================  =======================
+codec                           dt (uint32)              x (uint8)                p (uint8)
+==============================  =======================  =======================  =======================
+zstd 1, Blosc default blocks    bit: 0.57 B, 6.6/7.0 ns  none: 0.71 B, 1.9/1.5   bit: 0.105 B, 1.5/1.4
+zstd 1, one block per chunk     bit: 0.56 B, 3.9/4.1 ns  none: 0.74 B, 1.3/1.1   bit: 0.106 B, 0.9/0.8
+zstd 1, one block per chunk     byte: 0.53 B, 2.8/3.0    bit: 0.85 B, 1.7/-
+zstd 3, byte shuffle            0.56 B, 15 ns            -                        -
+lz4 5, bit shuffle              0.64 B, 2.4 ns           0.87 B, 0.6 ns           0.12 B, 0.5 ns
+==============================  =======================  =======================  =======================
 
-The chosen mix stores 2.15 B/event (0.61 + 0.72 + 0.73 + 0.095) and compresses at ~85 M events/s on
-one core; zstd 3 + bit shuffle everywhere gives 2.42 B/event, lz4 + bit shuffle 2.56 B/event at
-~230 M events/s, and SpikingJelly's ``np.savez_compressed`` 3.49 B/event on the same events.
+The chosen mix stores 2.11 B/event (0.53 + 0.74 + 0.74 + 0.11) and costs ~6 ns/event to compress
+and ~6 ns/event to decompress on one core; Blosc's default (small) blocks stored 2.10 B/event for
+twice the time either way, lz4 + bit shuffle everywhere 2.49 B/event for 4 ns/event, and
+SpikingJelly's ``np.savez_compressed`` 3.44 B/event on the same events.
 
 Chunk length barely changes the size (2.14-2.16 B/event from 2**14 to 2**18 events) or the
 compression speed (-20 % at 2**14), but reading one sample decodes every chunk it touches: 0.5 ms
@@ -63,14 +65,19 @@ def event_chunk(sample_sizes: np.ndarray) -> int:
     return int(min(max(target, MIN_EVENT_CHUNK), MAX_EVENT_CHUNK))
 
 
-def column_compressor(name: str, dtype: np.dtype) -> BloscCodec:
-    """The codec of event column ``name`` stored as ``dtype`` (see the module docstring)."""
+def column_compressor(name: str, dtype: np.dtype, chunk: int | None = None) -> BloscCodec:
+    """The codec of event column ``name`` stored as ``dtype`` in chunks of ``chunk`` items (see the
+    module docstring); without ``chunk``, Blosc picks its own block size."""
     from zarr.codecs import BloscCodec
 
-    shuffle: Literal["noshuffle", "bitshuffle"] = (
-        "noshuffle" if name in ("x", "y") and np.dtype(dtype).itemsize == 1 else "bitshuffle"
-    )
-    return BloscCodec(cname="zstd", clevel=ZSTD_LEVEL, shuffle=shuffle)
+    itemsize = np.dtype(dtype).itemsize
+    shuffle: Literal["noshuffle", "shuffle", "bitshuffle"] = "bitshuffle"
+    if name in ("x", "y") and itemsize == 1:
+        shuffle = "noshuffle"
+    elif name == "dt":
+        shuffle = "shuffle"
+    blocksize = 0 if chunk is None else int(chunk) * itemsize
+    return BloscCodec(cname="zstd", clevel=ZSTD_LEVEL, shuffle=shuffle, blocksize=blocksize)
 
 
 def index_compressor() -> BloscCodec:

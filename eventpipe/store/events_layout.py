@@ -1,4 +1,4 @@
-"""The on-disk layout of an events store (schema version 1) and the column encoding.
+"""The on-disk layout of an events store (schema version 2) and the column encoding.
 
 ::
 
@@ -39,7 +39,9 @@ from eventpipe.events import EVENT_DTYPE, Events, SensorSize
 from eventpipe.store.samples import SampleBatch
 
 KIND = "events"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""Version 2: one Blosc block per chunk and byte-shuffled ``dt`` (:mod:`eventpipe.store.codecs`);
+version 1 stored the same arrays with Blosc's default blocks and bit-shuffled ``dt``."""
 KIND_ATTR = "eventpipe_store"
 """Root attribute naming the kind of store (``"events"``, ``"frames"``)."""
 
@@ -144,12 +146,11 @@ def encode(batch: SampleBatch, sensor: SensorSize, where: str) -> EncodedBatch:
 
 
 def decode(t0: int, dt: np.ndarray, x: np.ndarray, y: np.ndarray, p: np.ndarray) -> Events:
-    """Events of one sample from its stored columns (``dt[0]`` is 0, so ``t[0] == t0``)."""
+    """Events of one sample from its stored columns (``dt[0]`` is 0, so ``t[0] == t0``): one Numba
+    pass (:func:`eventpipe.store.kernels.decode_columns`) straight into the event records."""
+    from eventpipe.store.kernels import decode_columns
+
     out = np.empty(len(dt), dtype=EVENT_DTYPE)
     if len(dt):
-        np.cumsum(dt, dtype=np.int64, out=out["t"])
-        out["t"] += t0
-    out["x"] = x
-    out["y"] = y
-    out["p"] = p
+        decode_columns(np.int64(t0), dt, x, y, p, out["t"], out["x"], out["y"], out["p"])
     return out

@@ -17,6 +17,7 @@ import numpy as np
 
 from eventpipe.errors import DataNotFoundError, StoreSchemaError, UnknownNameError
 from eventpipe.events import Events, SensorSize, empty_events
+from eventpipe.store.chunks import read_range
 from eventpipe.store.events_layout import COLUMNS, KIND, KIND_ATTR, PARTS, SCHEMA_VERSION, decode
 from eventpipe.store.location import StoreLike, array_node, exists, normalize, open_group, read_array
 from eventpipe.store.markers import COMPLETE, read_attrs
@@ -172,16 +173,16 @@ class EventsSplit:
     def _columns(self, j: int, start: int, stop: int) -> list[np.ndarray]:
         """Columns of events ``start:stop`` of part ``j``, via a cache of the last chunk-aligned block.
 
-        Zarr decodes whole chunks anyway; keeping the last block makes reading samples in order
-        (as frame integration does) decode each chunk once, and the four columns are read
-        concurrently in one call.
+        Whole chunks are decoded anyway; keeping the last block makes reading samples in order
+        (as frame integration does) decode each chunk once. The four columns' chunks are fetched
+        in one call and decoded straight into place (:func:`~eventpipe.store.chunks.read_range`).
         """
         block = self._block
         if block is None or block[0] != j or not block[1] <= start <= stop <= block[2]:
             arrays = self._part_arrays(j)
             chunk = arrays[0].chunks[0]
             lo, hi = start // chunk * chunk, min(-(-stop // chunk) * chunk, arrays[0].shape[0])
-            block = (j, lo, hi, _read_all(arrays, lo, hi))
+            block = (j, lo, hi, read_range(arrays, lo, hi))
             self._block = block
         _, lo, _, data = block
         return [col[start - lo:stop - lo] for col in data]
@@ -216,15 +217,3 @@ class EventsSplit:
 
     def __repr__(self) -> str:
         return f"EventsSplit({self.name!r}, {self.location!r})"
-
-
-def _read_all(arrays: tuple[Any, ...], start: int, stop: int) -> list[np.ndarray]:
-    """``array[start:stop]`` of every array, fetched and decoded concurrently in one event-loop call."""
-    import asyncio
-
-    from zarr.core.sync import sync
-
-    async def gather() -> list[Any]:
-        return await asyncio.gather(*(a.async_array.getitem(slice(start, stop)) for a in arrays))
-
-    return [np.asarray(c) for c in sync(gather())]

@@ -26,7 +26,7 @@ from eventpipe._version import __version__
 from eventpipe.errors import StoreSchemaError
 from eventpipe.events import SensorSize
 from eventpipe.store import codecs
-from eventpipe.store.chunks import write_array
+from eventpipe.store.chunks import write_array, write_index
 from eventpipe.store.events_layout import (
     COLUMNS,
     KIND,
@@ -95,7 +95,7 @@ def begin(location: StoreLike, header: StoreHeader) -> Status:
     _check_replaceable(loc, attrs)
     remove(loc)
     root = open_group(loc, "w")
-    root.attrs.update(header.to_attrs())
+    root.update_attributes(header.to_attrs())
     parts = root.create_group(PARTS)
     for split in header.splits:
         parts.create_group(split)
@@ -147,7 +147,7 @@ def write_part(
     chunk = min(codecs.event_chunk(np.diff(batch.offsets)), max(batch.n_events, 1))
     for name in COLUMNS:
         col = batch.columns[name]
-        write_array(group, name, col, codecs.column_compressor(name, col.dtype), chunk)
+        write_array(group, name, col, codecs.column_compressor(name, col.dtype, chunk), chunk)
     summary = {
         "n_samples": len(batch),
         "n_events": batch.n_events,
@@ -169,17 +169,6 @@ def _meta_array(values: list[Any]) -> np.ndarray:
     if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         return np.asarray(values, dtype=np.int64)
     return np.asarray([str(v) for v in values], dtype=np.dtypes.StringDType())
-
-
-def _write_index(group: Any, name: str, data: np.ndarray) -> None:
-    chunk = min(codecs.INDEX_CHUNK, max(len(data), 1))
-    compressor = codecs.index_compressor() if data.dtype.kind in "iu" else None
-    arr = group.create_array(
-        name, shape=data.shape, dtype=data.dtype, chunks=(chunk,),
-        **({"compressors": compressor} if compressor is not None else {}),
-    )
-    if len(data):
-        arr[:] = data
 
 
 def finalize(location: StoreLike, header: StoreHeader, parts: Mapping[str, Sequence[str]]) -> dict[str, Any]:
@@ -224,15 +213,15 @@ def finalize(location: StoreLike, header: StoreHeader, parts: Mapping[str, Seque
             skipped.extend({**s, "split": split} for s in attrs["skipped"])
         meta = meta or {}
         group = root.create_group(split, overwrite=True)
-        group.attrs.update({"parts": keys, "meta_columns": sorted(meta)})
-        _write_index(group, "offsets", np.concatenate(offsets))
+        group.update_attributes({"parts": keys, "meta_columns": sorted(meta)})
+        write_index(group, "offsets", np.concatenate(offsets))
         for name, values in (("labels", labels), ("t0", t0), ("t1", t1)):
-            _write_index(group, name, np.concatenate(values) if values else np.zeros(0, np.int64))
-        _write_index(group, "part_samples", np.asarray(part_samples, dtype=np.int64))
-        _write_index(group, "part_events", np.asarray(part_events, dtype=np.int64))
+            write_index(group, name, np.concatenate(values) if values else np.zeros(0, np.int64))
+        write_index(group, "part_samples", np.asarray(part_samples, dtype=np.int64))
+        write_index(group, "part_events", np.asarray(part_events, dtype=np.int64))
         meta_group = group.create_group("meta")
         for col in sorted(meta):
-            _write_index(meta_group, col, _meta_array(meta[col]))
+            write_index(meta_group, col, _meta_array(meta[col]))
         num_samples[split] = part_samples[-1]
         num_events[split] = part_events[-1]
     unique_sources = sorted({s["path"]: s for s in sources}.values(), key=lambda s: s["path"])
@@ -257,9 +246,9 @@ def _write_sources(root: Any, sources: Sequence[Mapping[str, Any]]) -> None:
     open of the store parse megabytes of JSON.
     """
     group = root.create_group(SOURCES, overwrite=True)
-    _write_index(group, "path", np.asarray([s["path"] for s in sources], dtype=np.dtypes.StringDType()))
-    _write_index(group, "size", np.asarray([int(s["size"]) for s in sources], dtype=np.int64))
-    _write_index(group, "checksum", np.asarray([s["checksum"] for s in sources], dtype=np.dtypes.StringDType()))
+    write_index(group, "path", np.asarray([s["path"] for s in sources], dtype=np.dtypes.StringDType()))
+    write_index(group, "size", np.asarray([int(s["size"]) for s in sources], dtype=np.int64))
+    write_index(group, "checksum", np.asarray([s["checksum"] for s in sources], dtype=np.dtypes.StringDType()))
 
 
 def read_sources(location: StoreLike) -> list[dict[str, Any]]:

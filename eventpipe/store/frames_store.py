@@ -27,11 +27,32 @@ Counts are unsigned integers. Each block is stored in the smallest dtype that ho
 readers widen every sample to the store's ``dtype`` (the widest block), so all samples of a store
 share one dtype. Chunks go through a transpose to ``(..., H, W, P, T)`` order (each pixel's counts
 over time side by side) and Blosc zstd level 1 with bit shuffling over the whole chunk. Measured
-on DVS128-Gesture-like frames (20 per sample, uint8): 0.57-0.60x the bytes of SpikingJelly's float64
-``np.savez_compressed`` files; 0.65x without the transpose; level 3 or 5 gains 1-4 % for 2-5x the
-time. The counts hold about 0.9 bits of order-0 entropy per pixel, and LZ-class codecs (zstd,
-zlib, lz4) all land within 10 % of each other here; going well below would take a context-modelling
-entropy coder, i.e. a custom Zarr codec that plain Zarr readers could not open.
+on 12 DVS128-Gesture-like samples (20 frames, uint8), bytes relative to SpikingJelly's float64
+``np.savez_compressed`` files of the same frames, and CPU time per sample to compress / decompress:
+
+=========  ====================  ======  ===========  =============
+order      codec                 bytes   compress     decompress
+=========  ====================  ======  ===========  =============
+H,W,P,T    zstd 1, bit shuffle   0.60x   1.2 ms       0.68 ms       (chosen)
+H,W,P,T    zstd 3, bit shuffle   0.60x   2.3 ms       0.66 ms
+H,W,P,T    zstd 5, bit shuffle   0.58x   4.8 ms       0.69 ms
+H,W,P,T    zstd 7, bit shuffle   0.57x   15 ms        0.95 ms
+H,W,P,T    zstd 9, bit shuffle   0.56x   ~300 ms      0.96 ms
+H,W,P,T    zlib 9, bit shuffle   0.60x   120 ms       1.7 ms
+H,W,P,T    lz4hc 9, bit shuffle  0.71x   29 ms        0.67 ms
+H,W,P,T    lz4, bit shuffle      0.88x   0.7 ms       0.55 ms
+T,P,H,W    zstd 1, bit shuffle   0.63x   1.1 ms       0.70 ms
+T,P,H,W    lz4, bit shuffle      0.98x   0.7 ms       0.48 ms
+=========  ====================  ======  ===========  =============
+
+The counts hold about 0.9 bits of order-0 entropy per pixel, and LZ-class codecs all stall near
+0.56-0.60x: going below 0.5x would take a context-modelling entropy coder, i.e. a custom Zarr codec
+that plain Zarr readers could not open. A faster codec does not pay either: lz4 saves ~0.13 ms of
+the ~1.3 ms it takes to load a sample as a float tensor, for 1.5x the bytes.
+
+Samples are read by fetching and decoding their chunks directly
+(:func:`~eventpipe.store.chunks.read_chunks`): 0.75 ms per 20-frame Gesture sample against 1.7 ms
+through ``array[i]``.
 
 The fingerprint covers the spec, the plugin's identity, the events store's fingerprint, the
 sensor and the schema version. A store whose fingerprint differs from the one a run would write
@@ -40,7 +61,6 @@ is never reused: :func:`begin` refuses it with :class:`~eventpipe.errors.StoreSc
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -50,6 +70,7 @@ import numpy as np
 from eventpipe._version import __version__
 from eventpipe.errors import DataNotFoundError, StoreSchemaError, UnknownNameError
 from eventpipe.events import SensorSize
+from eventpipe.store.chunks import read_chunks, store_chunks, write_index
 from eventpipe.store.events_layout import KIND_ATTR
 from eventpipe.store.integrity import check_fingerprint, check_offsets, register_integrity_check
 from eventpipe.store.location import StoreLike, exists, filesystem, is_local, normalize, open_group, remove
@@ -194,7 +215,7 @@ def begin(location: StoreLike, header: FramesHeader, overwrite: bool = False) ->
         raise StoreSchemaError(f"{loc} exists and is not a Zarr store; move it away or use --overwrite.")
     remove(loc)
     root = open_group(loc, "w")
-    root.attrs.update(header.to_attrs())
+    root.update_attributes(header.to_attrs())
     blocks = root.create_group(BLOCKS)
     for split in header.splits:
         blocks.create_group(split)
@@ -237,17 +258,15 @@ def _write_chunks(arr: Any, data: np.ndarray) -> None:
     codecs declare: transpose, little-endian bytes, Blosc.
 
     Zarr's own ``arr[...] = data`` copies every chunk several times and hops threads per chunk:
-    measured 12-13 ms per 20-frame Gesture sample against 5-6 ms here. Like Zarr, an edge chunk is
-    padded with the fill value (0) and a chunk of zeros is not stored at all.
+    measured 12-13 ms per 20-frame Gesture sample against ~3 ms for the whole block write here
+    (:func:`~eventpipe.store.chunks.store_chunks`). Like Zarr, an edge chunk is padded with the fill
+    value (0) and a chunk of zeros is not stored at all.
     """
     from numcodecs import Blosc
-    from zarr.core.buffer import default_buffer_prototype
-    from zarr.core.sync import sync
 
     transpose, _, blosc = arr.metadata.codecs
     codec = Blosc(cname=blosc.cname.value, clevel=blosc.clevel, shuffle=_BLOSC_SHUFFLE[blosc.shuffle.value],
                   blocksize=blosc.blocksize, typesize=data.dtype.itemsize)
-    prototype = default_buffer_prototype()
     step = arr.chunks[0]
     rest = (0,) * (data.ndim - 1)
     writes = []
@@ -258,13 +277,8 @@ def _write_chunks(arr: Any, data: np.ndarray) -> None:
         if len(block) < step:
             block = np.concatenate([block, np.zeros((step - len(block), *block.shape[1:]), dtype=block.dtype)])
         encoded = codec.encode(np.ascontiguousarray(block.transpose(transpose.order), dtype=block.dtype.newbyteorder("<")))
-        writes.append((f"{arr.path}/{arr.metadata.encode_chunk_key((i, *rest))}", prototype.buffer.from_bytes(encoded)))
-
-    async def store_all() -> None:
-        await asyncio.gather(*(arr.store.set(key, buf) for key, buf in writes))
-
-    if writes:
-        sync(store_all())
+        writes.append((f"{arr.path}/{arr.metadata.encode_chunk_key((i, *rest))}", encoded))
+    store_chunks(arr.store, writes)
 
 
 def write_block(
@@ -306,16 +320,6 @@ def _array(group: Any, name: str) -> Any:
     return group[name]
 
 
-def _write_index(group: Any, name: str, data: np.ndarray) -> None:
-    from eventpipe.store import codecs
-
-    chunk = min(codecs.INDEX_CHUNK, max(len(data), 1))
-    extra = {"compressors": codecs.index_compressor()} if data.dtype.kind in "iu" else {}
-    arr = group.create_array(name, shape=data.shape, dtype=data.dtype, chunks=(chunk,), **extra)
-    if len(data):
-        arr[:] = data
-
-
 def finalize(
     location: StoreLike,
     header: FramesHeader,
@@ -347,16 +351,16 @@ def finalize(
         offsets = np.zeros(len(counts) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
         group = root.create_group(split, overwrite=True)
-        _write_index(group, "offsets", offsets)
-        _write_index(group, "labels", np.asarray(labels[split], dtype=np.int64))
-        _write_index(group, "block_samples", np.asarray(bounds, dtype=np.int64))
-        _write_index(group, "block_frames", np.asarray(block_frames, dtype=np.int64))
+        write_index(group, "offsets", offsets)
+        write_index(group, "labels", np.asarray(labels[split], dtype=np.int64))
+        write_index(group, "block_samples", np.asarray(bounds, dtype=np.int64))
+        write_index(group, "block_frames", np.asarray(block_frames, dtype=np.int64))
         meta_group = group.create_group("meta")
         for name, values in sorted(meta.get(split, {}).items()):
             column = np.asarray(values)
             if column.dtype.kind in "UTO":  # variable-length strings: Zarr v3's "string" data type
                 column = column.astype(np.dtypes.StringDType())
-            _write_index(meta_group, name, column)
+            write_index(meta_group, name, column)
         num_samples[split] = len(counts)
         num_frames[split] = int(offsets[-1])
     mark_complete(root, {
@@ -520,11 +524,12 @@ class FramesSplit:
         j = int(np.searchsorted(index["block_samples"], i, side="right")) - 1
         arr = self._block(j)
         if self.fixed_t is not None:
-            data = arr[i - int(index["block_samples"][j])]
+            start = i - int(index["block_samples"][j])
+            data = _read_frames(arr, start, start + 1)[0]
         else:
             start = int(index["offsets"][i] - index["block_frames"][j])
-            data = arr[start:start + self.num_frames(i)]
-        return np.asarray(data).astype(self.dtype, copy=False)
+            data = _read_frames(arr, start, start + self.num_frames(i))
+        return data.astype(self.dtype, copy=False)
 
     def __getitem__(self, i: int) -> tuple[np.ndarray, int]:
         """``(frames, label)`` of sample ``i``."""
@@ -545,6 +550,20 @@ class FramesSplit:
 
     def __repr__(self) -> str:
         return f"FramesSplit({self.name!r}, {self.location!r})"
+
+
+def _read_frames(arr: Any, start: int, stop: int) -> np.ndarray:
+    """``arr[start:stop]`` of a block's frames array: its chunks read and decoded directly
+    (:func:`~eventpipe.store.chunks.read_chunks`), through Zarr only for codecs it does not know."""
+    if stop <= start:
+        return np.asarray(arr[start:stop])
+    step = arr.chunks[0]
+    first, last = start // step, (stop - 1) // step
+    chunks = read_chunks(arr, range(first, last + 1))
+    if chunks is None:
+        return np.asarray(arr[start:stop])
+    data = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+    return data[start - first * step:stop - first * step]
 
 
 def check_frames_store(location: str, attrs: dict[str, Any]) -> list[str]:

@@ -1,4 +1,4 @@
-"""Numba kernel of the events store: one pass from events to stored columns.
+"""Numba kernels of the events store: one pass from events to stored columns and back.
 
 Splitting the structured event array into columns, delta-encoding ``t`` per sample, narrowing the
 coordinates and checking sortedness and bounds are one loop over the events; done with NumPy they
@@ -60,6 +60,23 @@ def encode_columns(t, x, y, p, starts, offsets, dt_out, x_out, y_out, p_out):  #
             y_out[o] = yj
             p_out[o] = pj
     return bad_sample, bad_index, max_dt, max_x, max_y, max_p
+
+
+@njit(nogil=True, cache=False)
+def decode_columns(t0, dt, x, y, p, t_out, x_out, y_out, p_out):  # noqa: ANN001, ANN201 - Numba kernel
+    """Fill the fields of one sample's events from its stored columns: ``t`` is ``t0`` plus the running
+    sum of ``dt``; coordinates and polarities are widened into the event fields.
+
+    One pass writing each record once; with NumPy, the cumulative sum into the strided ``t`` field
+    alone cost more than decompressing the sample.
+    """
+    t = t0
+    for k in range(len(dt)):
+        t += np.int64(dt[k])
+        t_out[k] = t
+        x_out[k] = x[k]
+        y_out[k] = y[k]
+        p_out[k] = p[k]
 
 
 def encode_reference(t: np.ndarray, offsets: np.ndarray) -> np.ndarray:

@@ -36,7 +36,7 @@ def fingerprint(payload: Any) -> str:
 
 def mark_complete(node: zarr.Group | zarr.Array, summary: Mapping[str, Any] | None = None) -> None:
     """Write ``summary`` and the completion flag into ``node``'s attributes in a single metadata write."""
-    node.attrs.update({**(summary or {}), COMPLETE: True})
+    node.update_attributes({**(summary or {}), COMPLETE: True})  # attrs.update would write once per key
 
 
 def is_complete(node: zarr.Group | zarr.Array) -> bool:
