@@ -1,0 +1,56 @@
+"""``eventpipe evaluate CHECKPOINT``: test accuracy and confusion matrix of a trained model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from eventpipe.cli.common import JsonOption, RootOption, state
+from eventpipe.cli.main import app
+
+
+@app.command("evaluate")
+def evaluate_command(
+    checkpoint: Annotated[Path, typer.Argument(help="A checkpoint file (.pt) or a run folder (uses checkpoints/latest.pt; "
+                                               "pass .../checkpoints/best.pt for the best epoch)")],
+    split: Annotated[str | None, typer.Option("--split", help="Split to evaluate (default: the run's test split)")] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", "-b", min=1, help="Samples per batch")] = None,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N")] = "auto",
+    workers: Annotated[int | None, typer.Option("--workers", min=0, help="DataLoader processes")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Also write the confusion matrix as a PNG here",
+                                             show_default=False)] = None,
+    root: RootOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Evaluate a checkpoint on its dataset's test split: accuracy, loss, confusion matrix, firing rates."""
+    from eventpipe.bench.report import format_table
+    from eventpipe.train.evaluation import evaluate_checkpoint
+
+    report = evaluate_checkpoint(checkpoint, split=split, batch_size=batch_size, device=device, root=root,
+                                 workers=workers, progress=not state()["quiet"])
+    if out is not None:
+        from eventpipe.train.plots import plot_confusion
+
+        plot_confusion(report.result.confusion, report.classes, out,
+                       title=f"confusion matrix ({report.split}, epoch {report.epoch})")
+    if json_out:
+        typer.echo(json.dumps(report.summary()))
+        return
+    r = report.result
+    typer.echo(f"{report.checkpoint} (epoch {report.epoch}) on {report.split}: accuracy {r.accuracy:.4f} "
+               f"({int(r.confusion.trace())}/{r.count}), loss {r.loss:.4f}")
+    rows = []
+    for i, name in enumerate(report.classes):
+        row: dict[str, object] = {"true \\ predicted": name}
+        row.update({str(j): int(v) for j, v in enumerate(r.confusion[i])})
+        total = int(r.confusion[i].sum())
+        row["recall"] = float(r.confusion[i, i] / total) if total else 0.0
+        rows.append(row)
+    typer.echo(format_table(rows))
+    if r.firing_rate:
+        typer.echo(format_table([{"layer": k, "firing rate": v} for k, v in r.firing_rate.items()]))
+    if out is not None:
+        typer.echo(f"confusion matrix: {out}")

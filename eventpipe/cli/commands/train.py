@@ -1,0 +1,116 @@
+"""``eventpipe train``: train a pipeline (default: the bundled ``demo``), with any key overridden."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from eventpipe.cli.common import JsonOption, RootOption, SchedulerOption, state
+from eventpipe.cli.main import app
+
+
+@app.command("train")
+def train_command(
+    pipeline: Annotated[
+        str | None,
+        typer.Option("--pipeline", "-p", help="Pipeline TOML file, or a bundled name (demo, dvs128_gesture, nmnist, "
+                     "cifar10dvs, shd). Default: demo.", show_default=False),
+    ] = None,
+    epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="train.epochs")] = None,
+    batch_size: Annotated[
+        int | None, typer.Option("--batch-size", "-b", min=1, help="data.batch_size (samples per step, all processes)")
+    ] = None,
+    lr: Annotated[float | None, typer.Option("--lr", help="optimizer.lr")] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=0, help="data.workers (DataLoader processes; also used by prepare)")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="train.seed")] = None,
+    amp: Annotated[bool | None, typer.Option("--amp/--no-amp", help="train.amp (mixed precision)",
+                                             show_default=False)] = None,
+    device: Annotated[str | None, typer.Option("--device", help="train.device: auto, cpu, cuda, cuda:N")] = None,
+    backend: Annotated[str | None, typer.Option("--backend", help="model.backend: torch, cupy or auto")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="train.output (run folder)",
+                                                show_default=False)] = None,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override any key: --set section.key=value (repeatable), "
+                     "e.g. --set model.channels=32 --set loss.name=tet"),
+    ] = None,
+    resume: Annotated[
+        Path | None, typer.Option("--resume", help="Continue a run: its folder or a checkpoint file",
+                                  show_default=False)
+    ] = None,
+    stop_after: Annotated[
+        int | None, typer.Option("--stop-after", min=1, help="End once this many epochs are complete "
+                                 "(the schedule still spans train.epochs; continue with --resume)")
+    ] = None,
+    root: RootOption = None,
+    scheduler: SchedulerOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Train a spiking network: prepare data if missing, train and test every epoch, save checkpoints,
+    metrics (CSV/JSONL) and pictures in the run folder (default runs/<pipeline>-<timestamp>).
+
+    Ctrl-C stops after the current step and saves checkpoints/latest.pt; continue with --resume.
+    Multi-GPU: torchrun --nproc_per_node N -m eventpipe train ...
+    """
+    from eventpipe.train.checkpoint import load_checkpoint
+    from eventpipe.train.config import TrainConfig, load_config, parse_assignment
+    from eventpipe.train.loop import train
+    from eventpipe.train.pipelines import resolve_pipeline
+
+    values: dict[str, Any] = dict(parse_assignment(a) for a in overrides or [])
+    shortcuts = {
+        "train.epochs": epochs, "data.batch_size": batch_size, "optimizer.lr": lr, "data.workers": workers,
+        "train.seed": seed, "train.amp": amp, "train.device": device, "model.backend": backend,
+        "train.output": str(output) if output is not None else None,
+        "data.root": str(root) if root is not None else None,
+    }
+    values.update({k: v for k, v in shortcuts.items() if v is not None})
+
+    if resume is not None and pipeline is None:
+        ck = load_checkpoint(resume)
+        config = TrainConfig.from_dict(ck["config"], source=f"{ck['path']} config")
+        if values:
+            config = config.replace_from(values, source="--resume with overrides")
+    else:
+        config = load_config(resolve_pipeline(pipeline), values)
+
+    quiet = state()["quiet"]
+    log = None
+    if quiet:
+        log = _silent
+    elif json_out:  # stdout carries only the JSON object
+        log = _to_stderr
+    result = train(config, resume=resume, stop_after=stop_after, progress=not quiet, log=log,
+                   prepare_workers=workers or None, dask_scheduler=scheduler)
+    if not _is_main_process():
+        return
+    if json_out:
+        typer.echo(json.dumps(result.summary()))
+    else:
+        typer.echo(
+            f"best test accuracy {result.best_accuracy:.4f} (epoch {result.best_epoch}), final "
+            f"{result.final_accuracy:.4f}; {result.epochs} epochs in {result.seconds:.1f} s, "
+            f"{result.samples_per_s:.1f} samples/s; run folder {result.output}"
+        )
+    if result.interrupted:
+        raise typer.Exit(code=130)
+
+
+def _is_main_process() -> bool:
+    import os
+
+    return os.environ.get("RANK", "0") == "0"
+
+
+def _silent(message: str) -> None:
+    return None
+
+
+def _to_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

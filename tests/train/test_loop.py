@@ -1,0 +1,152 @@
+"""The training loop on a small in-memory problem: learning, reproducibility, resume, failures, outputs."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+import torch
+
+from eventpipe.errors import ConfigError, TrainingError
+from eventpipe.train.checkpoint import load_checkpoint
+from eventpipe.train.loop import train
+from eventpipe.train.metrics import read_jsonl
+
+from .train_toy import bundle, comparable, config, tiny_net
+
+
+def _run(out: Path, **kwargs):
+    overrides = kwargs.pop("overrides", {})
+    data = kwargs.pop("data", None) or bundle()
+    return train(config(str(out), **overrides), data=data, model=tiny_net(), progress=False,
+                 log=lambda _m: None, **kwargs)
+
+
+def test_learns_and_writes_everything(tmp_path: Path) -> None:
+    r = _run(tmp_path / "run", overrides={"train.plots": True})
+    assert r.epochs == 3 and not r.interrupted
+    assert r.best_accuracy >= 0.8, r.history  # chance is 0.25
+    assert r.final_accuracy == r.history[-1]["test_accuracy"]
+    assert r.samples_per_s > 0 and r.seconds > 0
+    out = Path(r.output)
+    assert {p.name for p in (out / "checkpoints").iterdir()} == {"latest.pt", "best.pt"}
+    assert [row["epoch"] for row in read_jsonl(out / "metrics.jsonl")] == [1, 2, 3]
+    assert (out / "metrics.csv").read_text().startswith("epoch,lr,train_loss")
+    assert {p.name for p in (out / "plots").iterdir()} == {
+        "curves.png", "confusion.png", "firing_rates.png", "spike_raster.png"}
+    assert (out / "config.toml").is_file()
+    rates = r.history[-1]["firing_rate"]
+    assert set(rates) == {"2", "5"} and all(0.0 <= v <= 1.0 for v in rates.values())
+    best = load_checkpoint(out / "checkpoints" / "best.pt")
+    assert best["epoch"] == r.best_epoch and best["best_accuracy"] == r.best_accuracy
+    latest = load_checkpoint(out)
+    assert latest["epoch"] == 3 and latest["step"] == 0 and latest["classes"] == ["a", "b", "c", "d"]
+    assert latest["config"]["train"]["epochs"] == 3
+    # learning-rate schedule: cosine over 3 epochs, one value per epoch
+    assert [round(h["lr"], 6) for h in r.history] == [0.02, 0.015, 0.005]
+
+
+def test_same_seed_same_metrics(tmp_path: Path) -> None:
+    a = _run(tmp_path / "a")
+    b = _run(tmp_path / "b")
+    assert comparable(a.history) == comparable(b.history)
+    c = _run(tmp_path / "c", overrides={"train.seed": 1})
+    assert comparable(c.history) != comparable(a.history)
+
+
+def test_resume_after_epoch_matches_uninterrupted(tmp_path: Path) -> None:
+    full = _run(tmp_path / "full")
+    first = _run(tmp_path / "part", stop_after=1)
+    assert first.epochs == 1 and not first.interrupted
+    assert load_checkpoint(tmp_path / "part")["epoch"] == 1
+    resumed = _run(tmp_path / "ignored", resume=tmp_path / "part",
+                   overrides={"train.output": str(tmp_path / "part")})
+    assert resumed.epochs == 3
+    assert comparable(resumed.history) == comparable(full.history)
+    assert [r["epoch"] for r in read_jsonl(tmp_path / "part" / "metrics.jsonl")] == [1, 2, 3]
+    w_full = load_checkpoint(tmp_path / "full")["model"]
+    w_res = load_checkpoint(tmp_path / "part")["model"]
+    for k in w_full:
+        assert torch.equal(w_full[k], w_res[k]), k
+
+
+def test_sigint_mid_epoch_saves_latest_and_resume_matches(tmp_path: Path) -> None:
+    """SIGINT during step 5 of epoch 2: that step is not applied, latest.pt records epoch 1 + 4 steps,
+    and the resumed run ends exactly where an uninterrupted run does."""
+    full = _run(tmp_path / "full")
+    model = tiny_net()
+    calls = {"n": 0}
+    steps_per_epoch = 96 // 8
+
+    def train_hook(module, inputs, output):
+        if module.training:
+            calls["n"] += 1
+            if calls["n"] == steps_per_epoch + 5:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    handle = model.register_forward_hook(train_hook)
+    r = train(config(str(tmp_path / "run")), data=bundle(), model=model, progress=False, log=lambda _m: None)
+    handle.remove()
+    assert r.interrupted and r.epochs == 1
+    ck = load_checkpoint(tmp_path / "run")
+    assert (ck["epoch"], ck["step"]) == (1, 4)
+    assert ck["partial"]["count"] == 4 * 8
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+    resumed = train(config(str(tmp_path / "run")), resume=tmp_path / "run", data=bundle(), model=tiny_net(),
+                    progress=False, log=lambda _m: None)
+    assert resumed.epochs == 3 and not resumed.interrupted
+    assert comparable(resumed.history) == comparable(full.history)
+
+
+def test_resume_refuses_changed_math(tmp_path: Path) -> None:
+    _run(tmp_path / "run", stop_after=1)
+    with pytest.raises(ConfigError, match=r"optimizer.lr=0.5.*trained with 0.02"):
+        _run(tmp_path / "x", resume=tmp_path / "run", overrides={"optimizer.lr": 0.5})
+    # workers / device / output may change
+    r = _run(tmp_path / "y", resume=tmp_path / "run", overrides={"data.workers": 0, "train.device": "cpu"},
+             stop_after=2)
+    assert r.epochs == 2
+
+
+def test_nan_loss_names_epoch_and_step(tmp_path: Path) -> None:
+    model = tiny_net()
+    calls = {"n": 0}
+
+    def poison(module, inputs, output):
+        if module.training:
+            calls["n"] += 1
+            if calls["n"] == 15:  # epoch 2, step 3 with 12 steps per epoch
+                return output * float("nan")
+        return output
+
+    model.register_forward_hook(poison)
+    with pytest.raises(TrainingError, match=r"loss is nan at epoch 2, step 3"):
+        train(config(str(tmp_path / "run")), data=bundle(), model=model, progress=False, log=lambda _m: None)
+    assert load_checkpoint(tmp_path / "run")["epoch"] == 1  # the last good checkpoint stays
+
+
+def test_out_of_memory_suggests_smaller_sizes(tmp_path: Path) -> None:
+    model = tiny_net()
+
+    def oom(module, inputs):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    model.register_forward_pre_hook(oom)
+    with pytest.raises(TrainingError, match=r"out of memory at epoch 1, step 1 .*batch_size=8, T=6.*--batch-size 4"):
+        train(config(str(tmp_path / "run")), data=bundle(), model=model, progress=False, log=lambda _m: None)
+
+
+def test_variable_length_batches_are_masked(tmp_path: Path) -> None:
+    data = bundle(variable_t=True, T=8)
+    r = train(config(str(tmp_path / "run"), **{"data.frames": None, "data.duration_us": 1000}), data=data,
+              model=tiny_net(), progress=False, log=lambda _m: None)
+    assert r.best_accuracy >= 0.7
+
+
+def test_limits_and_batch_divisibility(tmp_path: Path) -> None:
+    r = _run(tmp_path / "run", overrides={"data.limit_train": 40, "data.limit_test": 16, "train.epochs": 1})
+    assert r.history[0]["train_samples"] == 40
+    with pytest.raises(ConfigError, match="data.limit_train"):
+        config(str(tmp_path), **{"data.limit_train": -1})
