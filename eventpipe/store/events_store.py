@@ -15,64 +15,23 @@ from typing import Any
 
 import numpy as np
 
-from eventpipe.errors import DataNotFoundError, StoreSchemaError, UnknownNameError
+from eventpipe.errors import UnknownNameError
 from eventpipe.events import Events, SensorSize, empty_events
+from eventpipe.store.base import FinishedStore
 from eventpipe.store.chunks import read_range
-from eventpipe.store.events_layout import COLUMNS, KIND, KIND_ATTR, PARTS, SCHEMA_VERSION, decode
-from eventpipe.store.location import StoreLike, array_node, exists, normalize, open_group, read_array
-from eventpipe.store.markers import COMPLETE, read_attrs
+from eventpipe.store.events_layout import COLUMNS, KIND, PARTS, SCHEMA_VERSION, decode
+from eventpipe.store.location import array_node, open_group, read_array
 
 
-class EventsStore:
+class EventsStore(FinishedStore):
     """A finished events store. Open with :meth:`open`."""
 
-    def __init__(self, location: str, attrs: dict[str, Any]) -> None:
-        self.location = location
-        self.attrs = attrs
-
-    @classmethod
-    def open(cls, location: StoreLike) -> EventsStore:
-        """Open the events store at a local path or fsspec URL.
-
-        Raises
-        ------
-        DataNotFoundError
-            Nothing is stored at ``location``.
-        StoreSchemaError
-            It is not an events store, has another schema version, or its conversion did not finish.
-        """
-        loc = normalize(location)
-        if not exists(loc):
-            raise DataNotFoundError(f"No events store at {loc}; run `eventpipe convert` first.")
-        attrs = read_attrs(loc)
-        if attrs is None:
-            raise StoreSchemaError(f"{loc}: the store metadata cannot be read.")
-        if attrs.get(KIND_ATTR) != KIND:
-            raise StoreSchemaError(f"{loc} is not an events store (kind {attrs.get(KIND_ATTR)!r}).")
-        if attrs.get("schema_version") != SCHEMA_VERSION:
-            raise StoreSchemaError(
-                f"{loc} has events schema version {attrs.get('schema_version')}; this eventpipe reads "
-                f"version {SCHEMA_VERSION}. Convert the dataset again."
-            )
-        if not attrs.get(COMPLETE):
-            raise StoreSchemaError(f"{loc}: the conversion did not finish; run `eventpipe convert` again.")
-        return cls(loc, attrs)
-
-    @property
-    def dataset(self) -> str:
-        return str(self.attrs["dataset"])
-
-    @property
-    def sensor(self) -> SensorSize:
-        return SensorSize(*self.attrs["sensor"])
-
-    @property
-    def classes(self) -> tuple[str, ...]:
-        return tuple(self.attrs["classes"])
-
-    @property
-    def splits(self) -> tuple[str, ...]:
-        return tuple(self.attrs["splits"])
+    KIND = KIND
+    SCHEMA_VERSION = SCHEMA_VERSION
+    WHAT = "an events store"
+    BUILD = "eventpipe convert"
+    STEP = "conversion"
+    REBUILD_HINT = "Convert the dataset again."
 
     @property
     def fingerprint(self) -> str:

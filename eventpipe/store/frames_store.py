@@ -68,8 +68,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from eventpipe._version import __version__
-from eventpipe.errors import DataNotFoundError, StoreSchemaError, UnknownNameError
+from eventpipe.errors import StoreSchemaError, UnknownNameError
 from eventpipe.events import SensorSize
+from eventpipe.store.base import FinishedStore
 from eventpipe.store.chunks import read_chunks, store_chunks, write_index
 from eventpipe.store.events_layout import KIND_ATTR
 from eventpipe.store.integrity import check_fingerprint, check_offsets, register_integrity_check
@@ -372,55 +373,15 @@ def finalize(
     return dict(root.attrs)
 
 
-class FramesStore:
+class FramesStore(FinishedStore):
     """A finished frames store. Open with :meth:`open`."""
 
-    def __init__(self, location: str, attrs: dict[str, Any]) -> None:
-        self.location = location
-        self.attrs = attrs
-
-    @classmethod
-    def open(cls, location: StoreLike) -> FramesStore:
-        """Open the frames store at a local path or fsspec URL.
-
-        Raises
-        ------
-        DataNotFoundError
-            Nothing is stored at ``location``.
-        StoreSchemaError
-            It is not a frames store, has another schema version, or its integration did not finish.
-        """
-        loc = normalize(location)
-        if not exists(loc):
-            raise DataNotFoundError(f"No frames store at {loc}; run `eventpipe prepare` first.")
-        attrs = read_attrs(loc)
-        if attrs is None or attrs.get(KIND_ATTR) != KIND:
-            kind = None if attrs is None else attrs.get(KIND_ATTR)
-            raise StoreSchemaError(f"{loc} is not a frames store (kind {kind!r}).")
-        if attrs.get("schema_version") != SCHEMA_VERSION:
-            raise StoreSchemaError(
-                f"{loc} has frames schema version {attrs.get('schema_version')}; this eventpipe reads "
-                f"version {SCHEMA_VERSION}. Run `eventpipe prepare` again with --overwrite."
-            )
-        if not attrs.get(COMPLETE):
-            raise StoreSchemaError(f"{loc}: the integration did not finish; run `eventpipe prepare` again to resume it.")
-        return cls(loc, attrs)
-
-    @property
-    def dataset(self) -> str:
-        return str(self.attrs["dataset"])
-
-    @property
-    def sensor(self) -> SensorSize:
-        return SensorSize(*self.attrs["sensor"])
-
-    @property
-    def classes(self) -> tuple[str, ...]:
-        return tuple(self.attrs["classes"])
-
-    @property
-    def splits(self) -> tuple[str, ...]:
-        return tuple(self.attrs["splits"])
+    KIND = KIND
+    SCHEMA_VERSION = SCHEMA_VERSION
+    WHAT = "a frames store"
+    BUILD = "eventpipe prepare"
+    STEP = "integration"
+    REBUILD_HINT = "Run `eventpipe prepare` again with --overwrite."
 
     @property
     def spec(self) -> IntegrationSpec:
