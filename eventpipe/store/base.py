@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, TypeVar
 
+import numpy as np
+
 from eventpipe.errors import DataNotFoundError, StoreSchemaError
 from eventpipe.events import SensorSize
 from eventpipe.store.events_layout import KIND_ATTR
-from eventpipe.store.location import StoreLike, exists, normalize
+from eventpipe.store.location import StoreLike, exists, normalize, open_group
 from eventpipe.store.markers import COMPLETE, read_attrs
 
 S = TypeVar("S", bound="FinishedStore")
@@ -70,3 +72,50 @@ class FinishedStore:
     @property
     def splits(self) -> tuple[str, ...]:
         return tuple(self.attrs["splits"])
+
+
+class IndexedSplit:
+    """What the events and frames splits share: labels, offsets, index checks and per-sample metadata.
+
+    Subclasses set ``location``, ``name`` and ``_meta = None`` and implement :meth:`_load`, which returns the
+    split's small index arrays (at least ``offsets`` and ``labels``), read once.
+    """
+
+    location: str
+    name: str
+    _meta: dict[str, np.ndarray] | None
+
+    def _load(self) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return len(self._load()["labels"])
+
+    @property
+    def labels(self) -> np.ndarray:
+        """int64 ``[n]`` class indices."""
+        return self._load()["labels"]
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """int64 ``[n+1]``: sample ``i`` is items ``offsets[i]:offsets[i+1]`` (events or frames) of the split."""
+        return self._load()["offsets"]
+
+    def _check(self, i: int) -> int:
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError(f"sample index {i} out of range for split {self.name!r} with {n} samples.")
+        return int(i) % n
+
+    @property
+    def meta_columns(self) -> dict[str, np.ndarray]:
+        """Per-sample metadata columns (e.g. user, lighting), each an array of length ``n``."""
+        if self._meta is None:
+            group = open_group(self.location, "r", path=f"{self.name}/meta")
+            self._meta = {name: np.asarray(arr[:]) for name, arr in sorted(group.arrays())}
+        return self._meta
+
+    def meta(self, i: int) -> dict[str, Any]:
+        """Metadata of sample ``i`` as plain Python values."""
+        i = self._check(i)
+        return {k: (str(v[i]) if v.dtype.kind in "UTO" else v[i].item()) for k, v in self.meta_columns.items()}

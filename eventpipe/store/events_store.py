@@ -17,7 +17,7 @@ import numpy as np
 
 from eventpipe.errors import UnknownNameError
 from eventpipe.events import Events, SensorSize, empty_events
-from eventpipe.store.base import FinishedStore
+from eventpipe.store.base import FinishedStore, IndexedSplit
 from eventpipe.store.chunks import read_range
 from eventpipe.store.events_layout import COLUMNS, KIND, PARTS, SCHEMA_VERSION, decode
 from eventpipe.store.location import array_node, open_group, read_array
@@ -54,7 +54,7 @@ class EventsStore(FinishedStore):
         return f"EventsStore({self.dataset!r}, {self.location!r}, {counts})"
 
 
-class EventsSplit:
+class EventsSplit(IndexedSplit):
     """The samples of one split. Index arrays load on first use; part arrays open on first read."""
 
     def __init__(self, location: str, name: str, sensor: SensorSize) -> None:
@@ -81,19 +81,6 @@ class EventsSplit:
                            for k in ("offsets", "labels", "t0", "t1", "part_samples", "part_events")}
         return self._index
 
-    def __len__(self) -> int:
-        return len(self._load()["labels"])
-
-    @property
-    def offsets(self) -> np.ndarray:
-        """int64 ``[n+1]``: sample ``i`` is events ``offsets[i]:offsets[i+1]`` of the split."""
-        return self._load()["offsets"]
-
-    @property
-    def labels(self) -> np.ndarray:
-        """int64 ``[n]`` class indices."""
-        return self._load()["labels"]
-
     @property
     def t0(self) -> np.ndarray:
         """int64 ``[n]``: first timestamp of each sample in µs (0 for an empty sample)."""
@@ -108,12 +95,6 @@ class EventsSplit:
     def durations_us(self) -> np.ndarray:
         """int64 ``[n]``: ``t1 - t0`` of each sample in µs, without reading any event."""
         return self.t1 - self.t0
-
-    def _check(self, i: int) -> int:
-        n = len(self)
-        if not -n <= i < n:
-            raise IndexError(f"sample index {i} out of range for split {self.name!r} with {n} samples.")
-        return int(i) % n
 
     def num_events(self, i: int) -> int:
         """Number of events of sample ``i``."""
@@ -160,19 +141,6 @@ class EventsSplit:
     def __getitem__(self, i: int) -> tuple[Events, int]:
         """``(events, label)`` of sample ``i``."""
         return self.events(i), int(self.labels[self._check(i)])
-
-    @property
-    def meta_columns(self) -> dict[str, np.ndarray]:
-        """Per-sample metadata columns (e.g. user, lighting), each an array of length ``n``."""
-        if self._meta is None:
-            group = open_group(self.location, "r", path=f"{self.name}/meta")
-            self._meta = {name: np.asarray(arr[:]) for name, arr in sorted(group.arrays())}
-        return self._meta
-
-    def meta(self, i: int) -> dict[str, Any]:
-        """Metadata of sample ``i`` as plain Python values."""
-        i = self._check(i)
-        return {k: (str(v[i]) if v.dtype.kind in "UTO" else v[i].item()) for k, v in self.meta_columns.items()}
 
     def __repr__(self) -> str:
         return f"EventsSplit({self.name!r}, {self.location!r})"

@@ -70,7 +70,7 @@ import numpy as np
 from eventpipe._version import __version__
 from eventpipe.errors import StoreSchemaError, UnknownNameError
 from eventpipe.events import SensorSize
-from eventpipe.store.base import FinishedStore
+from eventpipe.store.base import FinishedStore, IndexedSplit
 from eventpipe.store.chunks import read_chunks, store_chunks, write_index
 from eventpipe.store.events_layout import KIND_ATTR
 from eventpipe.store.integrity import check_fingerprint, check_offsets, register_integrity_check
@@ -422,7 +422,7 @@ class FramesStore(FinishedStore):
         return f"FramesStore({self.dataset!r}, {self.location!r}, {counts})"
 
 
-class FramesSplit:
+class FramesSplit(IndexedSplit):
     """The samples of one split; index arrays load on first use, block arrays on first read."""
 
     def __init__(self, location: str, name: str, fixed_t: int | None, dtype: str) -> None:
@@ -446,25 +446,6 @@ class FramesSplit:
             self._index = {k: np.asarray(_array(group, k)[:], dtype=np.int64)
                            for k in ("offsets", "labels", "block_samples", "block_frames")}
         return self._index
-
-    def __len__(self) -> int:
-        return len(self._load()["labels"])
-
-    @property
-    def labels(self) -> np.ndarray:
-        """int64 ``[n]`` class indices."""
-        return self._load()["labels"]
-
-    @property
-    def offsets(self) -> np.ndarray:
-        """int64 ``[n+1]``: sample ``i`` is frames ``offsets[i]:offsets[i+1]`` of the split."""
-        return self._load()["offsets"]
-
-    def _check(self, i: int) -> int:
-        n = len(self)
-        if not -n <= i < n:
-            raise IndexError(f"sample index {i} out of range for split {self.name!r} with {n} samples.")
-        return int(i) % n
 
     def num_frames(self, i: int) -> int:
         """Number of frames T of sample ``i``."""
@@ -495,19 +476,6 @@ class FramesSplit:
     def __getitem__(self, i: int) -> tuple[np.ndarray, int]:
         """``(frames, label)`` of sample ``i``."""
         return self.frames(i), int(self.labels[self._check(i)])
-
-    @property
-    def meta_columns(self) -> dict[str, np.ndarray]:
-        """Per-sample metadata columns (e.g. user, lighting), each an array of length ``n``."""
-        if self._meta is None:
-            group = open_group(self.location, "r", path=f"{self.name}/meta")
-            self._meta = {name: np.asarray(arr[:]) for name, arr in sorted(group.arrays())}
-        return self._meta
-
-    def meta(self, i: int) -> dict[str, Any]:
-        """Metadata of sample ``i`` as plain Python values."""
-        i = self._check(i)
-        return {k: (str(v[i]) if v.dtype.kind in "UTO" else v[i].item()) for k, v in self.meta_columns.items()}
 
     def __repr__(self) -> str:
         return f"FramesSplit({self.name!r}, {self.location!r})"

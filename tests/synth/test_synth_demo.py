@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -54,10 +53,8 @@ def test_demo_samples_have_gesture_like_counts(demo_recordings: list[Recording])
     assert 8_000 < np.median(counts_arr) < 20_000
 
 
-def test_demo_is_fast_and_byte_identical(demo_raw: tuple[Path, list[Path]], tmp_path: Path) -> None:
-    start = time.process_time()
+def test_demo_is_byte_identical(demo_raw: tuple[Path, list[Path]], tmp_path: Path) -> None:
     again = write_demo_raw(tmp_path)
-    assert time.process_time() - start < 10.0  # about 2.5 s of CPU; slack for a slower machine
     assert [p.name for p in again] == [p.name for p in demo_raw[1]]
     assert all(a.read_bytes() == b.read_bytes() for a, b in zip(again, demo_raw[1], strict=True))
 
