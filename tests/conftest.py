@@ -1,4 +1,5 @@
-"""Shared fixtures: the real sample recordings folder (tests using it skip when it is absent)."""
+"""Shared fixtures: the real sample recordings folder (tests using it skip when it is absent), and
+the hypothesis profile."""
 
 from __future__ import annotations
 
@@ -6,6 +7,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests check results, not speed: no per-example deadline on a busy 2-core machine
+# (Numba compiles inside the first examples).
+settings.register_profile("eventpipe", deadline=None)
+settings.load_profile("eventpipe")
 
 REALDATA = Path(os.environ.get("EVENTPIPE_REALDATA", Path(__file__).resolve().parents[2] / "shared" / "realdata"))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
@@ -53,6 +54,10 @@ _register_commands()
 
 def main() -> None:
     """Console entry point: one clear line and exit code 2 for an EventpipeError (traceback with --debug)."""
+    # CPU tensors of 2 MB and more on transparent huge pages: a batch of frames is tens of MB, and
+    # collating it into fresh 4 KB pages costs more than decoding it (``eventpipe bench loader``).
+    # torch reads this once, at its first allocation; no command has imported torch yet.
+    os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
     try:
         app()
     except EventpipeError as exc:

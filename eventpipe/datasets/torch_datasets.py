@@ -269,8 +269,9 @@ class NeuromorphicDataset(Dataset[tuple[Any, Any]]):
         reader = self._split_reader()
         if self.spec is None:
             return reader.events(i)
-        # torch converts unsigned counts to float32 several times faster than ndarray.astype
-        return torch.from_numpy(np.ascontiguousarray(reader.frames(i))).to(torch.float32)
+        frames = torch.empty(self.sensor_size.frame_shape(reader.num_frames(i)), dtype=torch.float32)
+        reader.frames(i, out=frames.numpy())  # decoded straight into the tensor
+        return frames
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
         i = self._index(index)

@@ -213,3 +213,8 @@ def _read_with_zarr(arrays: Sequence[zarr.Array], start: int, stop: int) -> list
         return await asyncio.gather(*(a.async_array.getitem(slice(start, stop)) for a in arrays))
 
     return [np.asarray(c) for c in sync(gather())]
+
+
+def fetch_chunks(store: Any, keys: Sequence[str]) -> list[Any]:
+    """The stored bytes (a buffer, or None when absent) of every key of ``store``, as :func:`_fetch`."""
+    return _fetch([(store, key) for key in keys])

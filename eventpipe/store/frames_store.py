@@ -25,34 +25,29 @@ only unfinished blocks. Blocks are planned from the events store's offsets alone
 
 Counts are unsigned integers. Each block is stored in the smallest dtype that holds its counts;
 readers widen every sample to the store's ``dtype`` (the widest block), so all samples of a store
-share one dtype. Chunks go through a transpose to ``(..., H, W, P, T)`` order (each pixel's counts
-over time side by side) and Blosc zstd level 1 with bit shuffling over the whole chunk. Measured
-on 12 DVS128-Gesture-like samples (20 frames, uint8), bytes relative to SpikingJelly's float64
-``np.savez_compressed`` files of the same frames, and CPU time per sample to compress / decompress:
+share one dtype. Chunks are encoded by :mod:`eventpipe.store.sparse_counts` (gaps between non-zero
+counts, and the counts in streams by context, each zstd). Measured on 12 DVS128-Gesture-like
+samples (20 frames, uint8; ``eventpipe bench frames``), bytes relative to SpikingJelly's float64
+``np.savez_compressed`` files of the same frames, and time per sample to encode / to decode into
+the float32 array a DataLoader returns:
 
-=========  ====================  ======  ===========  =============
-order      codec                 bytes   compress     decompress
-=========  ====================  ======  ===========  =============
-H,W,P,T    zstd 1, bit shuffle   0.60x   1.2 ms       0.68 ms       (chosen)
-H,W,P,T    zstd 3, bit shuffle   0.60x   2.3 ms       0.66 ms
-H,W,P,T    zstd 5, bit shuffle   0.58x   4.8 ms       0.69 ms
-H,W,P,T    zstd 7, bit shuffle   0.57x   15 ms        0.95 ms
-H,W,P,T    zstd 9, bit shuffle   0.56x   ~300 ms      0.96 ms
-H,W,P,T    zlib 9, bit shuffle   0.60x   120 ms       1.7 ms
-H,W,P,T    lz4hc 9, bit shuffle  0.71x   29 ms        0.67 ms
-H,W,P,T    lz4, bit shuffle      0.88x   0.7 ms       0.55 ms
-T,P,H,W    zstd 1, bit shuffle   0.63x   1.1 ms       0.70 ms
-T,P,H,W    lz4, bit shuffle      0.98x   0.7 ms       0.48 ms
-=========  ====================  ======  ===========  =============
+================================================  ======  ======  ===============
+codecs                                            bytes   encode  decode (float32)
+================================================  ======  ======  ===============
+sparse counts (chosen)                            0.47x   1.3 ms  0.75 ms
+transpose H,W,P,T + Blosc zstd 1 bit shuffle      0.60x   1.2 ms  1.7 ms
+transpose H,W,P,T + Blosc zstd 9 bit shuffle      0.56x   ~300 ms 1.9 ms
+Blosc zstd 1 bit shuffle (T,P,H,W)                0.63x   1.1 ms  1.3 ms
+================================================  ======  ======  ===============
 
-The counts hold about 0.9 bits of order-0 entropy per pixel, and LZ-class codecs all stall near
-0.56-0.60x: going below 0.5x would take a context-modelling entropy coder, i.e. a custom Zarr codec
-that plain Zarr readers could not open. A faster codec does not pay either: lz4 saves ~0.13 ms of
-the ~1.3 ms it takes to load a sample as a float tensor, for 1.5x the bytes.
+Plain LZ codecs stall near 0.56-0.60x: the counts carry ~0.9 bits of order-0 entropy per pixel,
+and a count is better predicted by the count before it than by any repeated string. The sparse
+codec touches only the non-zero counts when decoding and writes them straight into the output
+array (any dtype), so the float32 frames of a sample come out of one pass.
 
-Samples are read by fetching and decoding their chunks directly
-(:func:`~eventpipe.store.chunks.read_chunks`): 0.75 ms per 20-frame Gesture sample against 1.7 ms
-through ``array[i]``.
+Samples are read by fetching their chunks directly (:func:`~eventpipe.store.chunks.fetch_chunks`)
+rather than through ``array[i]`` (Zarr's path costs ~1 ms more per sample); any Zarr reader with
+eventpipe installed opens the arrays too, through the ``zarr.codecs`` entry point.
 
 The fingerprint covers the spec, the plugin's identity, the events store's fingerprint, the
 sensor and the schema version. A store whose fingerprint differs from the one a run would write
@@ -71,7 +66,7 @@ from eventpipe._version import __version__
 from eventpipe.errors import StoreSchemaError, UnknownNameError
 from eventpipe.events import SensorSize
 from eventpipe.store.base import FinishedStore, IndexedSplit
-from eventpipe.store.chunks import read_chunks, store_chunks, write_index
+from eventpipe.store.chunks import fetch_chunks, store_chunks, write_index
 from eventpipe.store.events_layout import KIND_ATTR
 from eventpipe.store.integrity import check_fingerprint, check_offsets, register_integrity_check
 from eventpipe.store.location import StoreLike, exists, filesystem, is_local, normalize, open_group, remove
@@ -81,7 +76,7 @@ if TYPE_CHECKING:
     from eventpipe.frames import IntegrationSpec
 
 KIND = "frames"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BLOCKS = "blocks"
 BLOCK_EVENTS = 4_000_000
 """Target events per block: about six Gesture-sized samples (~0.65 M events each), enough to hide a
@@ -91,7 +86,6 @@ BLOCK_MAX_SAMPLES = 256
 """Most samples per block (tiny samples such as N-MNIST digits)."""
 CHUNK_BYTES = 1 << 20
 """Uncompressed bytes per chunk of a variable-T block (whole frames)."""
-ZSTD_LEVEL = 1
 
 Status = Literal["new", "resume", "complete"]
 _IDENTITY = ("schema_version", "sensor", "spec", "plugin", "source_fingerprint")
@@ -239,46 +233,31 @@ def completed_blocks(location: StoreLike, split: str, n_blocks: int) -> set[int]
     return done
 
 
-def _codecs(ndim: int, chunk_bytes: int) -> dict[str, Any]:
-    """Transpose each chunk to ``(..., H, W, P, T)`` order, then Blosc zstd with bit shuffling over
-    the whole chunk as one block (one thread per chunk, and the best ratio)."""
-    from zarr.codecs import BloscCodec, TransposeCodec
+def _codecs() -> dict[str, Any]:
+    """The frames arrays' codec chain: :class:`~eventpipe.store.sparse_counts.SparseCountsCodec` alone."""
+    from eventpipe.store.sparse_counts import SparseCountsCodec
 
-    order = (0, 3, 4, 2, 1) if ndim == 5 else (2, 3, 1, 0)
-    return {
-        "filters": [TransposeCodec(order=order)],
-        "compressors": BloscCodec(cname="zstd", clevel=ZSTD_LEVEL, shuffle="bitshuffle", blocksize=chunk_bytes),
-    }
-
-
-_BLOSC_SHUFFLE = {"noshuffle": 0, "shuffle": 1, "bitshuffle": 2}
+    return {"serializer": SparseCountsCodec(), "compressors": None, "filters": None}
 
 
 def _write_chunks(arr: Any, data: np.ndarray) -> None:
-    """Store ``data`` in ``arr`` (chunked along axis 0 only), encoding each chunk here exactly as its
-    codecs declare: transpose, little-endian bytes, Blosc.
+    """Store ``data`` in ``arr`` (chunked along axis 0 only), each chunk encoded here as its codec
+    does it and stored with :func:`~eventpipe.store.chunks.store_chunks`.
 
-    Zarr's own ``arr[...] = data`` copies every chunk several times and hops threads per chunk:
-    measured 12-13 ms per 20-frame Gesture sample against ~3 ms for the whole block write here
-    (:func:`~eventpipe.store.chunks.store_chunks`). Like Zarr, an edge chunk is padded with the fill
-    value (0) and a chunk of zeros is not stored at all.
+    Zarr's own ``arr[...] = data`` copies every chunk several times and hops threads per chunk
+    (measured 4x the time of the whole block write here). As with Zarr, a chunk of zeros is not
+    stored at all; an edge chunk needs no padding since trailing zeros are not encoded.
     """
-    from numcodecs import Blosc
+    from eventpipe.store.sparse_counts import encode
 
-    transpose, _, blosc = arr.metadata.codecs
-    codec = Blosc(cname=blosc.cname.value, clevel=blosc.clevel, shuffle=_BLOSC_SHUFFLE[blosc.shuffle.value],
-                  blocksize=blosc.blocksize, typesize=data.dtype.itemsize)
     step = arr.chunks[0]
     rest = (0,) * (data.ndim - 1)
+    level = arr.metadata.codecs[0].level
     writes = []
     for i, start in enumerate(range(0, len(data), step)):
         block = data[start:start + step]
-        if not block.any():
-            continue
-        if len(block) < step:
-            block = np.concatenate([block, np.zeros((step - len(block), *block.shape[1:]), dtype=block.dtype)])
-        encoded = codec.encode(np.ascontiguousarray(block.transpose(transpose.order), dtype=block.dtype.newbyteorder("<")))
-        writes.append((f"{arr.path}/{arr.metadata.encode_chunk_key((i, *rest))}", encoded))
+        if block.any():
+            writes.append((f"{arr.path}/{arr.metadata.encode_chunk_key((i, *rest))}", encode(block, level)))
     store_chunks(arr.store, writes)
 
 
@@ -302,9 +281,7 @@ def write_block(
     parent = open_group(location, "r+", path=f"{BLOCKS}/{split}")
     left_over = exists(location, f"{block_path(split, block)}/zarr.json")
     group = parent.create_group(f"b{block:05d}", overwrite=left_over)  # erases what an interrupted attempt left
-    chunk_bytes = int(np.prod(chunks)) * dtype.itemsize
-    arr = group.create_array("frames", shape=data.shape, dtype=dtype, chunks=chunks, fill_value=0,
-                             **_codecs(data.ndim, chunk_bytes))
+    arr = group.create_array("frames", shape=data.shape, dtype=dtype, chunks=chunks, fill_value=0, **_codecs())
     _write_chunks(arr, data)
     summary = {
         "n_frames": n_frames,
@@ -459,19 +436,25 @@ class FramesSplit(IndexedSplit):
             self._arrays[j] = arr
         return arr
 
-    def frames(self, i: int) -> np.ndarray:
-        """Frames ``[T, P, H, W]`` of sample ``i`` (unsigned counts, the store's dtype)."""
+    def frames(self, i: int, out: np.ndarray | None = None) -> np.ndarray:
+        """Frames ``[T, P, H, W]`` of sample ``i``: unsigned counts in the store's dtype, or written
+        into ``out`` (C-contiguous, that shape, any numeric dtype, e.g. a float32 tensor's array)."""
         i = self._check(i)
         index = self._load()
         j = int(np.searchsorted(index["block_samples"], i, side="right")) - 1
         arr = self._block(j)
         if self.fixed_t is not None:
-            start = i - int(index["block_samples"][j])
-            data = _read_frames(arr, start, start + 1)[0]
+            start = (i - int(index["block_samples"][j])) * self.fixed_t
+            stop = start + self.fixed_t
         else:
             start = int(index["offsets"][i] - index["block_frames"][j])
-            data = _read_frames(arr, start, start + self.num_frames(i))
-        return data.astype(self.dtype, copy=False)
+            stop = start + self.num_frames(i)
+        if out is None:
+            out = np.empty((stop - start, *arr.shape[-3:]), dtype=self.dtype)
+        elif out.shape != (stop - start, *arr.shape[-3:]):
+            raise ValueError(f"out has shape {out.shape}; sample {i} has shape {(stop - start, *arr.shape[-3:])}")
+        _read_frames(arr, start, stop, out)
+        return out
 
     def __getitem__(self, i: int) -> tuple[np.ndarray, int]:
         """``(frames, label)`` of sample ``i``."""
@@ -481,18 +464,32 @@ class FramesSplit(IndexedSplit):
         return f"FramesSplit({self.name!r}, {self.location!r})"
 
 
-def _read_frames(arr: Any, start: int, stop: int) -> np.ndarray:
-    """``arr[start:stop]`` of a block's frames array: its chunks read and decoded directly
-    (:func:`~eventpipe.store.chunks.read_chunks`), through Zarr only for codecs it does not know."""
-    if stop <= start:
-        return np.asarray(arr[start:stop])
-    step = arr.chunks[0]
-    first, last = start // step, (stop - 1) // step
-    chunks = read_chunks(arr, range(first, last + 1))
-    if chunks is None:
-        return np.asarray(arr[start:stop])
-    data = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
-    return data[start - first * step:stop - first * step]
+def _read_frames(arr: Any, start: int, stop: int, out: np.ndarray) -> None:
+    """Frames ``[start, stop)`` of a block's frames array (counted over its ``[.., P, H, W]`` frames,
+    whatever its number of dimensions) into ``out``: the chunks read directly
+    (:func:`~eventpipe.store.chunks.fetch_chunks`) and decoded straight into ``out``, through
+    Zarr when the array has other codecs (e.g. rewritten by another tool)."""
+    from eventpipe.store.sparse_counts import SparseCountsCodec, decode_into
+
+    frame_shape = arr.shape[-3:]
+    if not isinstance(arr.metadata.codecs[0], SparseCountsCodec) or not out.flags.c_contiguous:
+        frames = np.asarray(arr[...]).reshape(-1, *frame_shape)
+        out[...] = frames[start:stop]
+        return
+    frame = int(np.prod(frame_shape))
+    per_chunk = int(np.prod(arr.chunks)) // frame  # frames per chunk
+    first, last = start // per_chunk, (stop - 1) // per_chunk
+    rest = (0,) * (arr.ndim - 1)
+    keys = [f"{arr.path}/{arr.metadata.encode_chunk_key((c, *rest))}" for c in range(first, last + 1)]
+    flat = out.reshape(-1)
+    for c, buf in zip(range(first, last + 1), fetch_chunks(arr.store, keys), strict=True):
+        lo = max(start, c * per_chunk)
+        hi = min(stop, (c + 1) * per_chunk)
+        target = flat[(lo - start) * frame:(hi - start) * frame]
+        if buf is None:  # never written: all zeros
+            target[:] = 0
+        else:
+            decode_into(buf, target, per_chunk * frame, (lo - c * per_chunk) * frame)
 
 
 def check_frames_store(location: str, attrs: dict[str, Any]) -> list[str]:

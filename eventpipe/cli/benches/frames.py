@@ -25,7 +25,9 @@ def frames(
     samples: Annotated[int, typer.Option("--samples", min=1, help="Gesture-like samples for the kernel section.")] = 3,
     store_samples: Annotated[int, typer.Option(
         "--store-samples", min=0, help="Samples for the events store -> frames store section (0 skips it).")] = 50,
-    repeat: Annotated[int, typer.Option("--repeat", min=1, help="Timed runs per method (best is kept).")] = 5,
+    repeat: Annotated[int, typer.Option("--repeat", min=1, help="Timed runs per kernel method (best is kept).")] = 5,
+    store_repeat: Annotated[int, typer.Option(
+        "--store-repeat", min=1, help="Frames stores built per worker count (fastest is kept).")] = 3,
     baseline: Annotated[bool, typer.Option(
         "--baseline/--no-baseline", help="Also run SpikingJelly's npz -> npz builder on the store samples.")] = True,
     json_out: JsonOption = False,
@@ -38,7 +40,7 @@ def frames(
 
     result: dict[str, Any] = {"kernels": kernel_bench(n_samples=samples, repeat=repeat)}
     if store_samples:
-        result["store"] = store_bench(n_samples=store_samples, baseline=baseline)
+        result["store"] = store_bench(n_samples=store_samples, baseline=baseline, repeat=store_repeat)
     if json_out:
         typer.echo(json.dumps(result, indent=2))
         return
