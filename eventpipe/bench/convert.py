@@ -114,7 +114,7 @@ def run(
         store = base / "bench-events.zarr"
         result = None
         for k in workers:
-            with local_cluster(k, warm_up=_warm_up) as address:
+            with local_cluster(k, warm_up=_warm_up, keep_freed_memory=True) as address:  # as convert's own
                 best = math.inf
                 for _ in range(max(1, repeat)):
                     shutil.rmtree(store, ignore_errors=True)

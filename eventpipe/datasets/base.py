@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -35,6 +35,9 @@ from eventpipe.errors import (
 from eventpipe.events import SensorSize
 from eventpipe.store.events_layout import EncodedBatch, encode
 from eventpipe.store.samples import SampleBatch
+
+if TYPE_CHECKING:
+    from eventpipe.readers._digest import FileDigest
 
 OnError = Literal["raise", "skip"]
 ON_ERROR_CHOICES = ("raise", "skip")
@@ -282,27 +285,42 @@ def read_part(
 
     Each unit is checked as it is encoded (sorted timestamps per sample, events inside the sensor),
     so one bad file never costs the rest of its part.
+
+    The SHA-256 of each file in ``part.checksums`` comes from the reads that decoded it
+    (:func:`eventpipe.readers._digest.record_digests`) where its reader streams it; only the others
+    (label files, formats read by a library, skipped files) are read again to hash them.
     """
-    from eventpipe.store.markers import file_sha256
+    from eventpipe.readers._digest import record_digests
 
     check_choice("on_error", on_error, ON_ERROR_CHOICES)
     batches: list[EncodedBatch] = []
     skipped: list[dict[str, Any]] = []
-    for unit in part.units:
-        try:
-            batches.append(encode(spec.read_unit(raw_dir, unit, options), spec.sensor, unit.path))
-        except (FormatError, EventValidationError) as exc:
-            if on_error == "raise":
-                raise
-            offset = exc.offset if isinstance(exc, CorruptRecordingError) else None
-            reason = exc.reason if isinstance(exc, CorruptRecordingError) else str(exc)
-            skipped.append({"path": unit.path, "offset": offset, "reason": reason})
+    with record_digests() as digests:
+        for unit in part.units:
+            try:
+                batches.append(encode(spec.read_unit(raw_dir, unit, options), spec.sensor, unit.path))
+            except (FormatError, EventValidationError) as exc:
+                if on_error == "raise":
+                    raise
+                offset = exc.offset if isinstance(exc, CorruptRecordingError) else None
+                reason = exc.reason if isinstance(exc, CorruptRecordingError) else str(exc)
+                skipped.append({"path": unit.path, "offset": offset, "reason": reason})
     batch = EncodedBatch.concat(batches) if batches else EncodedBatch.empty(spec.sensor, spec.meta_columns)
-    sources = []
-    for rel in part.checksums:
-        path = raw_dir / rel
-        sources.append({"path": rel, "size": path.stat().st_size, "checksum": "sha256:" + file_sha256(str(path))})
+    sources = [_source(raw_dir, rel, digests) for rel in part.checksums]
     return PartResult(batch, sources, skipped)
+
+
+def _source(raw_dir: Path, rel: str, digests: Mapping[str, FileDigest]) -> dict[str, Any]:
+    """The ``{"path", "size", "checksum"}`` record of raw file ``rel``: from ``digests`` when a reader
+    hashed it while reading, else read and hashed now."""
+    from eventpipe.readers._digest import FileDigest, digest_key
+    from eventpipe.store.markers import file_sha256
+
+    path = raw_dir / rel
+    digest = digests.get(digest_key(path))
+    if digest is None:
+        digest = FileDigest(path.stat().st_size, file_sha256(str(path)))
+    return {"path": rel, "size": digest.size, "checksum": "sha256:" + digest.sha256}
 
 
 def segment_bounds(t: np.ndarray, start_us: np.ndarray, end_us: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -15,6 +15,7 @@ plan, tasks only decide who writes which.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -101,6 +102,15 @@ def convert_parts(
         outcomes.append({"part": part.key, "split": part.split, **sizes, "skipped": len(result.skipped),
                          "cpu_s": time.process_time() - cpu})
     return outcomes
+
+
+def _raw_bytes(raw_dir: Path, parts: Sequence[Part]) -> int:
+    """Bytes of the raw files ``parts`` read (each counted once): the estimate of a task's run time."""
+    total = 0
+    for name in dict.fromkeys(f for p in parts for u in p.units for f in u.depends_on()):
+        with contextlib.suppress(OSError):  # a name that is no file: its unit lists its files too
+            total += (raw_dir / name).stat().st_size
+    return total
 
 
 def _raise(error: Mapping[str, Any]) -> None:
@@ -240,9 +250,10 @@ def _run(
         cpu[0] += sum(o.get("cpu_s", 0.0) for o in outcomes)
         return not errors
 
-    with dask_client(workers, scheduler, n_tasks=len(groups)) as client:
+    raw_bytes = {id(group): _raw_bytes(raw_dir, group) for group in groups}
+    with dask_client(workers, scheduler, n_tasks=len(groups), keep_freed_memory=True) as client:
         run_tasks(convert_parts, args, client, progress=progress, desc=f"convert {spec.name}", unit="part",
-                  weight=lambda a: len(a[3]), on_result=check)
+                  weight=lambda a: len(a[3]), cost=lambda a: raw_bytes[id(a[3])], on_result=check)
     if errors:
         _raise(errors[0])
     return cpu[0]

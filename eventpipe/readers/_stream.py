@@ -23,6 +23,7 @@ import numpy as np
 
 from eventpipe.errors import CorruptRecordingError
 from eventpipe.events import EVENT_DTYPE, Events
+from eventpipe.readers._digest import FileHasher
 
 CHUNK_BYTES = 8 << 20
 """Read-buffer size in bytes: large enough to amortise kernel calls, small next to any recording."""
@@ -124,7 +125,9 @@ def decode_file(
 
     Returns
     -------
-    Events sorted by ``t`` (stable, so equal timestamps keep file order).
+    Events sorted by ``t`` (stable, so equal timestamps keep file order). Inside
+    :func:`eventpipe.readers._digest.record_digests` the file's SHA-256 is recorded too, hashed from
+    the same reads (the header bytes before ``start`` included).
 
     Raises
     ------
@@ -139,12 +142,17 @@ def decode_file(
     buf = np.empty(max(min(chunk_bytes, payload), 64), dtype=np.uint8)
     filled = 0
     base = start  # file offset of buf[0]
+    hasher = FileHasher.if_recording(path)
     with path.open("rb") as f:
+        if hasher is not None:
+            hasher.update(f.read(start))
         f.seek(start)
         while True:
-            n_read = f.readinto(buf[filled:].data)
+            n_read = f.readinto(buf[filled:].data) or 0
+            if hasher is not None and n_read:
+                hasher.update(buf[filled:filled + n_read].data)  # while the bytes are still in cache
             eof = not n_read
-            filled += n_read or 0
+            filled += n_read
             begin = 0
             while True:
                 consumed, pos, status, arg = decoder.decode(buf[begin:filled], out, pos)
@@ -178,6 +186,8 @@ def decode_file(
                 bigger = np.empty(max(2 * len(buf), arg), dtype=np.uint8)
                 bigger[:filled] = buf[:filled]
                 buf = bigger
+    if hasher is not None:
+        hasher.finish()
     out = _resized(out, pos)
     if decoder.unsorted:
         out = out[np.argsort(out["t"], kind="stable")]

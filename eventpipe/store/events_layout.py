@@ -29,13 +29,13 @@ each sample, so sample ``i`` decodes from its own events alone: reading it costs
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from eventpipe.errors import EventValidationError
-from eventpipe.events import EVENT_DTYPE, Events, SensorSize
+from eventpipe.events import EVENT_DTYPE, Events, SensorSize, as_events
 from eventpipe.store.samples import SampleBatch
 
 KIND = "events"
@@ -111,22 +111,25 @@ def encode(batch: SampleBatch, sensor: SensorSize, where: str) -> EncodedBatch:
     """
     from eventpipe.store.kernels import encode_columns
 
+    if batch.events.dtype != EVENT_DTYPE:  # the kernel reads whole records of one layout
+        batch = replace(batch, events=as_events(batch.events, where))
     ev = batch.events
     n = batch.n_events
     offsets = np.ascontiguousarray(batch.offsets, dtype=np.int64)
     starts = np.ascontiguousarray(batch.source_starts(), dtype=np.int64)
     cdt = coord_dtype(sensor)
     columns = {"dt": np.empty(n, np.uint32), "x": np.empty(n, cdt), "y": np.empty(n, cdt), "p": np.empty(n, np.uint8)}
-    args = (ev["t"], ev["x"], ev["y"], ev["p"], starts, offsets)
-    bad, k, max_dt, *maxima = encode_columns(*args, *columns.values())
-    if max_dt > np.iinfo(np.uint32).max:  # a gap of over 71 minutes inside one sample
-        columns["dt"] = np.empty(n, np.uint64)
-        bad, k, max_dt, *maxima = encode_columns(*args, *columns.values())
-    if bad >= 0:
+    min_dt, max_dt, *maxima = encode_columns(ev, starts, offsets, *columns.values())
+    if min_dt < 0:
+        bad = next(i for i in range(len(batch)) if np.any(np.diff(batch.sample(i)["t"]) < 0))
         t = batch.sample(bad)["t"]
+        k = int(np.argmax(np.diff(t) < 0)) + 1
         raise EventValidationError(
             f"{where}: sample {bad}: field t is not sorted: t[{k}] = {int(t[k])} < {int(t[k - 1])}."
         )
+    if max_dt > np.iinfo(np.uint32).max:  # a gap of over 71 minutes inside one sample
+        columns["dt"] = np.empty(n, np.uint64)
+        encode_columns(ev, starts, offsets, *columns.values())
     for field, value, limit in zip("xyp", maxima, (sensor.width, sensor.height, sensor.polarities), strict=True):
         if value >= limit:
             s = next(i for i in range(len(batch)) if np.any(batch.sample(i)[field] >= limit))

@@ -123,3 +123,29 @@ def test_labels_file_from_the_generator_round_trips(tmp_path: Path) -> None:
     assert read_labels_csv(path, 11).tolist() == [list(r) for r in rows]
     ev = events(np.random.default_rng(0), 10, SensorSize(4, 4, 2), step=3)
     assert len(slice_recording(ev, read_labels_csv(path, 11), "odd-name").meta["lighting"]) == 2
+
+
+@pytest.mark.parametrize("on_error", ["raise", "skip"])
+def test_source_checksums_equal_a_separate_hash(tmp_path: Path, on_error: str, monkeypatch: pytest.MonkeyPatch
+                                                ) -> None:
+    """Checksums hashed while decoding equal file_sha256 of every file, a skipped corrupt one included;
+    only files the readers did not decode to the end are read a second time to hash them."""
+    from eventpipe.store import markers
+    from eventpipe.store.markers import file_sha256
+
+    rehashed: list[str] = []
+    monkeypatch.setattr(markers, "file_sha256", lambda path: rehashed.append(Path(path).name) or file_sha256(path))
+    spec = get_dataset("dvs128")
+    raw = spec.raw_dir(tmp_path)
+    write_gesture_tree(raw)
+    bad = raw / "DvsGesture" / "user01_natural.aedat"
+    if on_error == "skip":
+        bad.write_bytes(bad.read_bytes()[:-3])
+    parts = spec.plan(raw, {})
+    sources = [s for p in parts for s in read_part(spec, raw, p, {}, on_error).sources]  # type: ignore[arg-type]
+    assert len(sources) == 8  # 3 recordings, 3 labels files, 2 trial lists
+    for s in sources:
+        path = raw / s["path"]
+        assert s == {"path": s["path"], "size": path.stat().st_size, "checksum": "sha256:" + file_sha256(str(path))}
+    again = sorted(n for n in rehashed if n.endswith(".aedat"))
+    assert again == (["user01_natural.aedat"] if on_error == "skip" else [])

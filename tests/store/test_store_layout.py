@@ -44,6 +44,26 @@ def test_unsorted_sample_is_rejected_with_its_index() -> None:
         encode(batch, SENSOR, "file.bin")
 
 
+def test_unsorted_windows_and_other_dtypes() -> None:
+    """Windows into one recording (``starts``) and tonic's field dtypes encode like back-to-back samples."""
+    ev = make_events([3, 5, 5, 8, 20, 21], [1, 2, 3, 4, 5, 6], [6, 5, 4, 3, 2, 1], [1, 0, 1, 0, 1, 1])
+    windows = SampleBatch.from_segments(ev, np.array([3, 0]), np.array([6, 3]), np.array([1, 0]), {})
+    compact = SampleBatch(np.concatenate([ev[3:], ev[:3]]), np.array([0, 3, 6]), np.array([1, 0]))
+    tonic = np.zeros(6, dtype=[("x", "<i2"), ("y", "<i2"), ("p", "?"), ("t", "<i8")])
+    for name in "txyp":
+        tonic[name] = compact.events[name]
+    expected = encode(compact, SENSOR, "c")
+    assert expected.columns["dt"].tolist() == [0, 12, 1, 0, 2, 0]
+    for other in (windows, SampleBatch(tonic, compact.offsets, compact.labels)):
+        enc = encode(other, SENSOR, "o")
+        for name in ("dt", "x", "y", "p"):
+            np.testing.assert_array_equal(enc.columns[name], expected.columns[name])
+        assert enc.t0.tolist() == [8, 3] and enc.t1.tolist() == [21, 5]
+    bad = SampleBatch.from_segments(ev[::-1], np.array([0]), np.array([6]), np.array([0]), {})
+    with pytest.raises(EventValidationError, match=r"r: sample 0: field t is not sorted: t\[1\] = 20 < 21"):
+        encode(bad, SENSOR, "r")
+
+
 @pytest.mark.parametrize(("field", "value"), [("x", 16), ("y", 12), ("p", 2)])
 def test_out_of_sensor_is_rejected(field: str, value: int) -> None:
     cols = {"t": [0, 1], "x": [0, 0], "y": [0, 0], "p": [0, 0]}

@@ -1,0 +1,31 @@
+"""Local clusters: costliest tasks first, and the allocator settings of ``keep_freed_memory``."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from eventpipe.pipeline.dask import KEEP_FREED_BYTES, local_cluster, run_tasks
+
+_MALLOC = ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_ARENA_MAX")
+
+
+def _malloc_env() -> dict[str, str | None]:
+    return {k: os.environ.get(k) for k in _MALLOC}
+
+
+@pytest.mark.slow
+def test_costliest_first_and_kept_memory() -> None:
+    from distributed import Client
+
+    costs = [1, 5, 2, 9, 3, 7, 4, 7]
+    with local_cluster(1, keep_freed_memory=True) as address, Client(address) as client:
+        assert list(client.run(_malloc_env).values()) == [
+            {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(KEEP_FREED_BYTES), "MALLOC_ARENA_MAX": "1"}
+        ]
+        # one single-threaded worker runs the tasks one by one: results arrive in start order
+        done = run_tasks(int, [(i,) for i in range(len(costs))], client, progress=False,
+                         cost=lambda a: costs[a[0]])
+    assert done == [3, 5, 7, 1, 6, 4, 2, 0]  # by decreasing cost, ties in the given order
+    assert run_tasks(int, [(2,), (1,)], None, cost=lambda a: a[0], progress=False) == [2, 1]  # in-process: as given
