@@ -247,7 +247,7 @@ def store_bench(
         stores = []
         for w in workers:
             frames_loc = os.path.join(tmp, f"frames_{w}.zarr")
-            with local_cluster(w, warm_up=_warm_up) as address:
+            with local_cluster(w, warm_up=_warm_up, keep_freed_memory=True) as address:  # as prepare's own
                 runs = []
                 for _ in range(max(1, repeat)):
                     shutil.rmtree(frames_loc, ignore_errors=True)

@@ -229,10 +229,11 @@ def integrate_store(
             workers = 1
         results: list[dict[str, Any]] = []
         if todo:
-            with dask_client(workers, scheduler, n_tasks=len(todo)) as client:
+            with dask_client(workers, scheduler, n_tasks=len(todo), keep_freed_memory=True) as client:
                 results = run_tasks(integrate_block, todo, client, progress=progress,
                                     desc=f"integrate {es.dataset} {spec.name}", unit="sample",
-                                    weight=lambda a: a[5] - a[4])
+                                    weight=lambda a: a[5] - a[4],
+                                    cost=lambda a: float(splits[a[2]].offsets[a[5]] - splits[a[2]].offsets[a[4]]))
         attrs = frames_store.finalize(frames_location, header, {s: sp.labels for s, sp in splits.items()},
                                       {s: sp.meta_columns for s, sp in splits.items()})
     return IntegrateResult(

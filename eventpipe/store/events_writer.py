@@ -36,7 +36,16 @@ from eventpipe.store.events_layout import (
     SOURCES,
     EncodedBatch,
 )
-from eventpipe.store.location import StoreLike, exists, is_local, normalize, open_group, read_array, remove
+from eventpipe.store.location import (
+    StoreLike,
+    exists,
+    is_local,
+    normalize,
+    open_group,
+    read_array,
+    remove,
+    remove_partial_writes,
+)
 from eventpipe.store.markers import COMPLETE, fingerprint, is_complete, mark_complete, read_attrs
 
 Status = Literal["new", "resume", "complete"]
@@ -178,6 +187,7 @@ def finalize(location: StoreLike, header: StoreHeader, parts: Mapping[str, Seque
     is not complete.
     """
     loc = normalize(location)
+    remove_partial_writes(loc)
     root = open_group(loc, "r+")
     sources: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []

@@ -69,7 +69,17 @@ from eventpipe.store.base import FinishedStore, IndexedSplit
 from eventpipe.store.chunks import fetch_chunks, store_chunks, write_index
 from eventpipe.store.events_layout import KIND_ATTR
 from eventpipe.store.integrity import check_fingerprint, check_offsets, register_integrity_check
-from eventpipe.store.location import StoreLike, exists, filesystem, is_local, normalize, open_group, remove
+from eventpipe.store.location import (
+    StoreLike,
+    exists,
+    filesystem,
+    is_local,
+    join,
+    normalize,
+    open_group,
+    remove,
+    remove_partial_writes,
+)
 from eventpipe.store.markers import COMPLETE, fingerprint, mark_complete, read_attrs
 
 if TYPE_CHECKING:
@@ -279,8 +289,8 @@ def write_block(
         per_chunk = max(1, CHUNK_BYTES // max(1, int(np.prod(shape)) * dtype.itemsize))
         chunks = (max(1, min(per_chunk, len(data))), *shape)
     parent = open_group(location, "r+", path=f"{BLOCKS}/{split}")
-    left_over = exists(location, f"{block_path(split, block)}/zarr.json")
-    group = parent.create_group(f"b{block:05d}", overwrite=left_over)  # erases what an interrupted attempt left
+    remove(join(location, block_path(split, block)))  # what an interrupted attempt left, if anything
+    group = parent.create_group(f"b{block:05d}")
     arr = group.create_array("frames", shape=data.shape, dtype=dtype, chunks=chunks, fill_value=0, **_codecs())
     _write_chunks(arr, data)
     summary = {
@@ -310,6 +320,7 @@ def finalize(
     :class:`StoreSchemaError` if a block is not complete.
     """
     loc = normalize(location)
+    remove_partial_writes(loc)
     root = open_group(loc, "r+")
     num_samples: dict[str, int] = {}
     num_frames: dict[str, int] = {}

@@ -98,6 +98,19 @@ def remove(location: StoreLike) -> None:
         fs.rm(path, recursive=True)
 
 
+def remove_partial_writes(location: StoreLike) -> None:
+    """Delete the temporary ``*.partial`` files a local Zarr store leaves when a process is killed in
+    the middle of writing a file (it writes a temporary file, then renames it). Other stores write
+    each object whole."""
+    loc = normalize(location)
+    if not is_local(loc):
+        return
+    for dirpath, _dirs, files in os.walk(loc):
+        for name in files:
+            if name.endswith(".partial"):
+                os.remove(os.path.join(dirpath, name))
+
+
 def size_on_disk(location: StoreLike) -> int:
     """Total bytes of every object stored under ``location`` (0 when it does not exist)."""
     loc = normalize(location)

@@ -7,7 +7,16 @@ import numpy as np
 from store_helpers import build_store, random_batch
 
 from eventpipe.events import make_events
-from eventpipe.store.location import exists, is_local, join, normalize, open_group, remove, size_on_disk
+from eventpipe.store.location import (
+    exists,
+    is_local,
+    join,
+    normalize,
+    open_group,
+    remove,
+    remove_partial_writes,
+    size_on_disk,
+)
 from eventpipe.store.markers import file_sha256, fingerprint, is_complete, mark_complete, read_attrs
 from eventpipe.store.stats import events_summary, store_summary
 
@@ -65,3 +74,14 @@ def test_store_summary(tmp_path: Path) -> None:
     assert train["class_histogram"] == {"a": 1, "b": 1, "c": 1}
     assert s["splits"]["test"]["events_per_sample"]["min"] is None
     assert s["bytes_on_disk"] == size_on_disk(location) and s["bytes_per_event"] > 0
+
+
+def test_remove_partial_writes_keeps_everything_else(tmp_path: Path) -> None:
+    (tmp_path / "s.zarr" / "blocks" / "b1").mkdir(parents=True)
+    kept = [tmp_path / "s.zarr" / "zarr.json", tmp_path / "s.zarr" / "blocks" / "b1" / "zarr.json"]
+    for f in kept:
+        f.write_text("{}")
+    (tmp_path / "s.zarr" / "blocks" / "b1" / "zarr.0123abcd.partial").write_text("{")
+    remove_partial_writes(str(tmp_path / "s.zarr"))
+    assert sorted(p for p in (tmp_path / "s.zarr").rglob("*") if p.is_file()) == sorted(kept)
+    remove_partial_writes("memory://nothing-to-do.zarr")

@@ -32,10 +32,10 @@ def convert_bench(
         typer.echo(json.dumps(result, indent=2))
         return
     typer.echo(format_table(table_rows(result)))
-    speedup = result["speedup_1_to_2"]
     typer.echo(
         f"{result['recordings']} recordings, {result['events'] / 1e6:.1f} M events, {result['samples']} samples; "
-        f"1 -> 2 workers: {speedup:.2f}x; {result['ratio_to_1M']:.0f}x a 1 M events/s decoder, "
-        f"{result['ratio_to_npz_per_sample']:.1f}x the npz-per-sample build; "
         f"store {result['store_bytes_per_event']:.2f} B/event vs npz {result['npz_per_sample']['bytes_per_event']:.2f}"
     )
+    for name, t in result["targets"].items():
+        value = "n/a" if t["value"] is None else f"{t['value']:.3g}"
+        typer.echo(f"  {name}: {value} (target >= {t['target']:g}) {'met' if t['met'] else 'NOT met'}")
