@@ -14,7 +14,10 @@ integrated by the real pipeline into 20 frames per sample (``frames=20, split_by
 
 Each source runs through ``DataLoader(batch_size, num_workers=w)`` with persistent workers; one
 untimed epoch warms caches and compiles kernels, then the sources take turns for ``epochs`` timed
-epochs and the best epoch of each counts.
+epochs and the best epoch of each counts. Run through the ``eventpipe`` command, torch puts CPU
+tensors of 2 MB and more on transparent huge pages (see :func:`eventpipe.cli.main.main`), for
+every source alike; the eventpipe datasets also keep freed memory in DataLoader workers
+(:mod:`eventpipe.memory`).
 Target: the frames store >= 3x the npz files at every worker count.
 """
 
@@ -136,7 +139,7 @@ def run(
     events_per_second: float = EVENTS_PER_SECOND,
     workers: Sequence[int] = (0, 2),
     batch_size: int = 16,
-    epochs: int = 3,
+    epochs: int = 5,
     root: str | os.PathLike[str] | None = None,
     prepare_workers: int | None = None,
     progress: bool = False,
@@ -172,7 +175,7 @@ def run(
     speedup = {str(w): rate[("frames_store", int(w))] / rate[("npz_float64", int(w))] for w in workers}
     return {
         "benchmark": "loader",
-        "config": {"samples": n_samples, "frames": FRAMES, "sensor": [128, 128, 2], "batch_size": batch_size,
+        "config": {"huge_pages": os.environ.get("THP_MEM_ALLOC_ENABLE") == "1","samples": n_samples, "frames": FRAMES, "sensor": [128, 128, 2], "batch_size": batch_size,
                    "epochs": epochs, "workers": [int(w) for w in workers],
                    "events_per_sample": data["events_per_sample"]},
         "rows": rows,

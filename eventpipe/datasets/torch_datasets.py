@@ -31,6 +31,7 @@ from torch.utils.data import Dataset
 from eventpipe.datasets import get_dataset
 from eventpipe.errors import ConfigError, DataNotFoundError, StoreSchemaError
 from eventpipe.events import SensorSize
+from eventpipe.memory import keep_freed_memory
 from eventpipe.paths import resolve_root
 
 __all__ = [
@@ -242,6 +243,8 @@ class NeuromorphicDataset(Dataset[tuple[Any, Any]]):
     def _split_reader(self) -> Any:
         """The split reader of this process (reopened after a fork, and after unpickling)."""
         if self._reader is None or self._reader_pid != os.getpid():
+            if torch.utils.data.get_worker_info() is not None:
+                keep_freed_memory()  # a DataLoader worker: reuse a batch's pages for the next one
             self._reader = self._open().split(self.split)
             self._reader_pid = os.getpid()
         return self._reader

@@ -20,7 +20,7 @@ def loader(
                                                      "synthetic 6 s gestures.")] = 60_000.0,
     workers: Annotated[str, typer.Option("--workers", help="DataLoader worker counts, comma separated.")] = "0,2",
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="DataLoader batch size.")] = 16,
-    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Timed passes per configuration (best is kept).")] = 3,
+    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Timed passes per configuration (best is kept).")] = 5,
     root: Annotated[Path | None, typer.Option("--root", help="Keep the generated data here (reused by later "
                                               "runs); default: a temporary folder.")] = None,
     json_out: JsonOption = False,
