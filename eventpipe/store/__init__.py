@@ -9,7 +9,7 @@ Shared by every store (the frames store reuses them):
 - :mod:`eventpipe.store.codecs`: the measured Blosc/zstd codecs and chunk sizes.
 - :mod:`eventpipe.store.chunks`: ``write_array(group, name, data, compressor, chunk)``, a whole 1-D
   array written ~3x faster than through Zarr's codec pipeline, byte-identical to it;
-  ``read_range``/``read_chunks``, the same chunks read back and decoded directly; ``write_index``,
+  ``read_range``, the same chunks read back and decoded directly; ``fetch_chunks``, stored chunks as bytes; ``write_index``,
   the per-sample index arrays of both stores.
 - :mod:`eventpipe.store.markers`: ``fingerprint``, ``mark_complete``/``is_complete`` (completion
   markers written after the data), ``read_attrs``, ``file_sha256``.

@@ -1,5 +1,5 @@
 """Whole chunks in and out quickly, byte-identical to Zarr: 1-D event columns, index arrays and
-the per-sample frame chunks.
+the frames store's chunks (stored here, encoded by :mod:`eventpipe.store.sparse_counts`).
 
 ``array[:] = data`` through Zarr's codec pipeline measured 20-35 M events/s for the event columns,
 against ~85 M events/s for encoding the same chunks with numcodecs' Blosc directly: the pipeline
@@ -9,12 +9,11 @@ says for a ``bytes`` (little endian) + ``blosc`` codec chain, edge chunk padded 
 to the full chunk shape, and stores it under the array's own chunk keys. Zarr reads the result like
 any array it wrote; a test checks the bytes are identical to Zarr's own.
 
-Reading goes the same way round (:func:`read_chunks`, :func:`read_range`): the encoded chunks are
-fetched from the array's store (a local store's files read directly, any other store's keys
-concurrently in one call) and Blosc decodes each straight into the output: the four event columns
-measured 6.6 ns/event against 12.4 through Zarr's ``array[a:b]``. Arrays whose codecs are
-anything but ``bytes`` (+ ``transpose``) + ``blosc``, e.g. a store rewritten by another tool, are
-read through Zarr itself.
+Reading goes the same way round (:func:`read_range`): the encoded chunks are fetched from the
+array's store (a local store's files read directly, any other store's keys concurrently in one
+call; :func:`fetch_chunks`) and Blosc decodes each straight into the output: the four event columns
+measured 6.6 ns/event against 12.4 through Zarr's ``array[a:b]``. Arrays whose codecs are anything
+but ``bytes`` + ``blosc``, e.g. a store rewritten by another tool, are read through Zarr itself.
 """
 
 from __future__ import annotations
@@ -104,48 +103,14 @@ def write_index(group: zarr.Group, name: str, data: np.ndarray) -> zarr.Array:
     return arr
 
 
-def _direct_codecs(arr: zarr.Array) -> tuple[tuple[int, ...] | None, Any] | None:
-    """``(transpose order or None, BloscCodec)`` when ``arr``'s chunks are plain (optionally transposed)
-    little-endian bytes through Blosc and can be decoded here; None otherwise."""
-    from zarr.codecs import BloscCodec, BytesCodec, TransposeCodec
+def _is_direct(arr: zarr.Array) -> bool:
+    """True when ``arr``'s chunks are plain little-endian bytes through Blosc, decoded here."""
+    from zarr.codecs import BloscCodec, BytesCodec
 
     chain = list(getattr(arr.metadata, "codecs", ()))
-    order = None
-    if chain and isinstance(chain[0], TransposeCodec):
-        order = tuple(int(i) for i in chain.pop(0).order)
-    if (len(chain) == 2 and isinstance(chain[0], BytesCodec) and isinstance(chain[1], BloscCodec)
+    return (len(chain) == 2 and isinstance(chain[0], BytesCodec) and isinstance(chain[1], BloscCodec)
             and (chain[0].endian is None or chain[0].endian.value == "little")
-            and arr.metadata.dtype.to_native_dtype().byteorder in "<|="):
-        return order, chain[1]
-    return None
-
-
-def read_chunks(arr: zarr.Array, indices: Sequence[int]) -> list[np.ndarray] | None:
-    """The chunks ``indices`` (along axis 0; every other axis one chunk) of ``arr``, decoded, each of
-    the full chunk shape; a chunk never written reads as the fill value. None when the array's
-    codecs are not ones this module decodes (see the module docstring)."""
-    from numcodecs.blosc import decompress
-
-    direct = _direct_codecs(arr)
-    if direct is None or any(c != s for c, s in zip(arr.chunks[1:], arr.shape[1:], strict=True)):
-        return None
-    order, _ = direct
-    dtype = arr.metadata.dtype.to_native_dtype()
-    shape = tuple(arr.chunks)
-    stored = shape if order is None else tuple(shape[i] for i in order)
-    rest = (0,) * (len(shape) - 1)
-    keys = [f"{arr.path}/{arr.metadata.encode_chunk_key((int(i), *rest))}" for i in indices]
-    out = []
-    for buf in _fetch([(arr.store, k) for k in keys]):
-        chunk = np.empty(stored, dtype=dtype)
-        if buf is None:
-            chunk.fill(arr.metadata.fill_value)
-        else:
-            decompress(buf, chunk)
-        if order is not None:
-            chunk = chunk.transpose(np.argsort(order))
-        out.append(chunk)
-    return out
+            and arr.metadata.dtype.to_native_dtype().byteorder in "<|=")
 
 
 def _fetch(items: Sequence[tuple[Any, str]]) -> list[Any]:
@@ -182,7 +147,7 @@ def read_range(arrays: Sequence[zarr.Array], start: int, stop: int) -> list[np.n
 
     if stop <= start:
         return [np.zeros(0, dtype=a.metadata.dtype.to_native_dtype()) for a in arrays]
-    if any(direct is None or direct[0] is not None for direct in map(_direct_codecs, arrays)):
+    if not all(map(_is_direct, arrays)):
         return _read_with_zarr(arrays, start, stop)
     plans = []
     for a in arrays:
@@ -216,5 +181,5 @@ def _read_with_zarr(arrays: Sequence[zarr.Array], start: int, stop: int) -> list
 
 
 def fetch_chunks(store: Any, keys: Sequence[str]) -> list[Any]:
-    """The stored bytes (a buffer, or None when absent) of every key of ``store``, as :func:`_fetch`."""
+    """The stored bytes (a buffer, or None when absent) of every key of the Zarr ``store``."""
     return _fetch([(store, key) for key in keys])

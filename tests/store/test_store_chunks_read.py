@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import zarr
-from zarr.codecs import BloscCodec, TransposeCodec, ZstdCodec
+from zarr.codecs import BloscCodec, ZstdCodec
 
-from eventpipe.store.chunks import read_chunks, read_range, write_array
+from eventpipe.store.chunks import read_range, write_array
 from eventpipe.store.codecs import column_compressor
 
 
@@ -40,20 +40,6 @@ def test_read_range_missing_chunk_reads_fill_value_and_other_codecs_fall_back(gr
     sparse[:] = np.where(data >= 16, data, 0)  # the first two chunks are all zeros: never stored
     np.testing.assert_array_equal(read_range([plain], 3, 37)[0], data[3:37])
     np.testing.assert_array_equal(read_range([sparse], 3, 37)[0], np.where(data >= 16, data, 0)[3:37])
-    assert read_chunks(plain, [0]) is None
-
-
-def test_read_chunks_undoes_the_transpose(group: zarr.Group) -> None:
-    frames = np.random.default_rng(2).integers(0, 9, (3, 4, 2, 5, 6)).astype(np.uint8)
-    arr = group.create_array("frames", shape=frames.shape, dtype=np.uint8, chunks=(1, 4, 2, 5, 6), fill_value=0,
-                             filters=[TransposeCodec(order=(0, 3, 4, 2, 1))],
-                             compressors=BloscCodec(cname="zstd", clevel=1, shuffle="bitshuffle"))
-    arr[:] = frames
-    frames_zero = frames.copy()
-    chunks = read_chunks(arr, [2, 0])
-    assert chunks is not None
-    np.testing.assert_array_equal(chunks[0][0], frames_zero[2])
-    np.testing.assert_array_equal(chunks[1][0], frames_zero[0])
 
 
 @pytest.mark.parametrize(("dt_dtype", "coord_dtype"), [(np.uint32, np.uint8), (np.uint64, np.uint16)])
