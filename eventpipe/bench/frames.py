@@ -215,7 +215,7 @@ def spikingjelly_builder(events_files: Sequence[str], out_dir: str, spec: Integr
 
 def store_bench(
     n_samples: int = 50, events: tuple[int, int] = (300_000, 1_000_000), workers: Sequence[int] = (1, 2),
-    seed: int = 0, spec: IntegrationSpec | None = None, baseline: bool = True, repeat: int = 3,
+    seed: int = 0, spec: IntegrationSpec | None = None, baseline: bool = True, repeat: int = 5,
 ) -> dict[str, Any]:
     """Events store -> frames store for ``n_samples`` Gesture-like samples with 1 and 2 workers.
 

@@ -17,7 +17,7 @@ def convert_bench(
     recordings: Annotated[int, typer.Option(
         "--recordings", min=1, help="Recordings to generate (~10 M events, ~80 MB each; the real dataset has 122).",
     )] = 12,
-    repeat: Annotated[int, typer.Option("--repeat", min=1, help="Timed runs per worker count (best is kept).")] = 1,
+    repeat: Annotated[int, typer.Option("--repeat", min=1, help="Timed runs per worker count (best is kept).")] = 2,
     workdir: Annotated[Path | None, typer.Option(
         "--workdir", help="Keep the generated recordings here and reuse them next time (default: a temporary folder).",
         show_default=False)] = None,

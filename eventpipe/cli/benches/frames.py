@@ -27,7 +27,7 @@ def frames(
         "--store-samples", min=0, help="Samples for the events store -> frames store section (0 skips it).")] = 50,
     repeat: Annotated[int, typer.Option("--repeat", min=1, help="Timed runs per kernel method (best is kept).")] = 5,
     store_repeat: Annotated[int, typer.Option(
-        "--store-repeat", min=1, help="Frames stores built per worker count (fastest is kept).")] = 3,
+        "--store-repeat", min=1, help="Frames stores built per worker count (fastest is kept).")] = 5,
     baseline: Annotated[bool, typer.Option(
         "--baseline/--no-baseline", help="Also run SpikingJelly's npz -> npz builder on the store samples.")] = True,
     json_out: JsonOption = False,
