@@ -58,7 +58,7 @@ def frames(
         s = result["store"]
         typer.echo(f"\nevents store -> frames store ({s['spec']}): {s['samples']} samples, {s['events'] / 1e6:.1f} M events")
         runs = [{"workers": r["workers"], "seconds": r["seconds"], "samples/s": r["samples_per_s"],
-                 "M events/s": r["M_events_per_s"]} for r in s["runs"]]
+                 "M events/s": r["M_events_per_s"], "cores busy": r["cores_busy"]} for r in s["runs"]]
         if "spikingjelly_builder" in s:
             b = s["spikingjelly_builder"]
             runs.append({"workers": f"{b['workers']} (SpikingJelly npz)", "seconds": b["seconds"],
