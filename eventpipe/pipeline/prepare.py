@@ -157,10 +157,8 @@ def _convert_step(name: str, root: Path, workers: int | None, scheduler: str | N
     return StepResult("convert", result.status, result.seconds, detail)
 
 
-def _header(events_location: str, spec: IntegrationSpec, block_events: int) -> frames_store.FramesHeader:
-    from eventpipe.store.events_store import EventsStore
-
-    es = EventsStore.open(events_location)
+def _header(es: Any, splits: dict[str, Any], spec: IntegrationSpec, block_events: int) -> frames_store.FramesHeader:
+    """The frames store header for the events store ``es`` (its ``splits`` opened)."""
     return frames_store.FramesHeader(
         dataset=es.dataset,
         sensor=es.sensor,
@@ -168,8 +166,8 @@ def _header(events_location: str, spec: IntegrationSpec, block_events: int) -> f
         splits=es.splits,
         spec=spec,
         source_fingerprint=es.fingerprint,
-        source_location=events_location,
-        blocks={s: frames_store.plan_blocks(es.split(s).offsets, block_events) for s in es.splits},
+        source_location=es.location,
+        blocks={s: frames_store.plan_blocks(splits[s].offsets, block_events) for s in es.splits},
     )
 
 
@@ -207,8 +205,9 @@ def integrate_store(
 
     started = time.perf_counter()
     events_location, frames_location = normalize(events_location), normalize(frames_location)
-    header = _header(events_location, spec, block_events)
     es = EventsStore.open(events_location)
+    splits = {s: es.split(s) for s in es.splits}  # index arrays load once, here
+    header = _header(es, splits, spec, block_events)
     with store_lock(frames_location):
         status = frames_store.begin(frames_location, header, overwrite=overwrite)
         if status == "complete":
@@ -223,7 +222,6 @@ def integrate_store(
                       header.source_fingerprint) for j in range(len(bounds) - 1) if j not in done]
         if frames_location.startswith("memory://") and scheduler is None:
             scheduler = "synchronous"  # worker processes cannot see this process's memory file system
-        splits = {s: es.split(s) for s in header.splits}
         events = sum(int(splits[a[2]].offsets[a[5]] - splits[a[2]].offsets[a[4]]) for a in todo)
         if workers is None and scheduler is None and events < SMALL_JOB_EVENTS:
             workers = 1
@@ -258,7 +256,10 @@ def _dry_run(name: str, root: Path, events_location: str, frames_location: str |
         return steps
     if not events_done:
         return [*steps, StepResult("integrate", "integrate", detail=f"integrate every sample with {spec.name}")]
-    header = _header(events_location, spec, block_events)
+    from eventpipe.store.events_store import EventsStore
+
+    es = EventsStore.open(events_location)
+    header = _header(es, {s: es.split(s) for s in es.splits}, spec, block_events)
     attrs = read_attrs(frames_location)
     blocks = sum(len(b) - 1 for b in header.blocks.values())
     if attrs is None:
