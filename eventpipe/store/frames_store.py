@@ -449,7 +449,8 @@ class FramesSplit(IndexedSplit):
 
     def frames(self, i: int, out: np.ndarray | None = None) -> np.ndarray:
         """Frames ``[T, P, H, W]`` of sample ``i``: unsigned counts in the store's dtype, or written
-        into ``out`` (C-contiguous, that shape, any numeric dtype, e.g. a float32 tensor's array)."""
+        into ``out`` (C-contiguous, that shape; a float dtype, e.g. a float32 tensor's array, or an
+        integer dtype that holds the store's counts)."""
         i = self._check(i)
         index = self._load()
         j = int(np.searchsorted(index["block_samples"], i, side="right")) - 1
@@ -464,6 +465,8 @@ class FramesSplit(IndexedSplit):
             out = np.empty((stop - start, *arr.shape[-3:]), dtype=self.dtype)
         elif out.shape != (stop - start, *arr.shape[-3:]):
             raise ValueError(f"out has shape {out.shape}; sample {i} has shape {(stop - start, *arr.shape[-3:])}")
+        elif not np.can_cast(self.dtype, out.dtype, "safe") and out.dtype.kind != "f":
+            raise ValueError(f"out has dtype {out.dtype}, too narrow for counts stored as {self.dtype}")
         _read_frames(arr, start, stop, out)
         return out
 

@@ -89,9 +89,17 @@ def test_fixed_t_round_trip(tmp_path: Path) -> None:
         fs.split("val")
     with pytest.raises(IndexError, match="out of range"):
         sp.frames(5)
+    out = np.full((3, 2, 3, 4), -1, np.float32)  # decoded straight into a float array, widened on the way
+    assert sp.frames(3, out=out) is out
+    np.testing.assert_array_equal(out, train[3])
+    with pytest.raises(ValueError, match="too narrow"):
+        sp.frames(3, out=np.empty((3, 2, 3, 4), np.uint8))
+    with pytest.raises(ValueError, match="shape"):
+        sp.frames(3, out=np.empty((2, 2, 3, 4), np.float32))
 
 
-def test_variable_t_round_trip_with_empty_samples(tmp_path: Path) -> None:
+def test_variable_t_round_trip_with_empty_samples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fst, "CHUNK_BYTES", 8 * 2 * 3 * 4)  # 8 frames per chunk
     rng = np.random.default_rng(1)
     spec = IntegrationSpec(events_per_frame=100, drop_incomplete=True)
     train = [random_frames(rng, t) for t in (4, 0, 1, 70, 0, 2)]  # 70 frames spans several chunks
@@ -104,6 +112,8 @@ def test_variable_t_round_trip_with_empty_samples(tmp_path: Path) -> None:
     for i, expected in enumerate(train):
         np.testing.assert_array_equal(sp.frames(i), expected)
         assert sp.frames(i).shape == (len(expected), 2, 3, 4)
+        out = np.full(expected.shape, 9.5, np.float64)  # partial chunks at both ends of sample 3
+        np.testing.assert_array_equal(sp.frames(i, out=out), expected)
     assert check_integrity(loc) == []
 
 
