@@ -1,5 +1,8 @@
 """Keep freed memory in worker processes that allocate and free the same large arrays in a loop.
 
+Two ways in: :func:`keep_freed_memory` for the running process (a DataLoader worker), and
+:func:`malloc_environment` for processes about to start (Dask workers; glibc reads it at start).
+
 glibc's malloc gives every block of 128 KB or more (raised as blocks are freed, up to 32 MB) its
 own ``mmap`` and hands it back to the kernel when freed, and trims freed memory at the top of its
 heap. A DataLoader worker allocates a few MB per sample and frees a whole batch at a time, so
@@ -35,3 +38,10 @@ def keep_freed_memory(keep_bytes: int = KEEP_FREED_BYTES) -> bool:
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     return bool(mallopt(_M_MMAP_MAX, 0)) and bool(mallopt(_M_TRIM_THRESHOLD, int(keep_bytes)))
+
+
+def malloc_environment(keep_bytes: int = KEEP_FREED_BYTES) -> dict[str, str]:
+    """Environment variables that give a process started with them the setting of
+    :func:`keep_freed_memory`, and one malloc arena: a task's thread would otherwise get a secondary
+    arena, whose 64 MB heaps send large blocks to ``mmap`` anyway."""
+    return {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(int(keep_bytes)), "MALLOC_ARENA_MAX": "1"}

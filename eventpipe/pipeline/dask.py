@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from eventpipe.errors import ConfigError
+from eventpipe.memory import malloc_environment
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -83,7 +84,8 @@ def dask_client(workers: int | None = None, scheduler: str | None = None, n_task
 
 
 KEEP_FREED_BYTES = 1 << 30
-"""With ``keep_freed_memory``, freed memory a worker keeps for reuse before returning the rest (bytes)."""
+"""With ``keep_freed_memory``, freed memory a worker keeps for reuse before returning the rest (bytes):
+a conversion task holds a few hundred MB per raw file."""
 
 
 @contextmanager
@@ -113,26 +115,34 @@ def local_cluster(n_workers: int, warm_up: Callable[[], Any] | None = None, *, k
         "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
         "distributed.worker.profile.enabled": False,
     }
-    if keep_freed_memory:
-        # glibc reads these when the worker process starts. Large blocks normally get their own
-        # mmap (above 32 MB always, whatever MALLOC_MMAP_THRESHOLD_ says) and go back to the kernel
-        # when freed; with no mmap they come from the heap, which keeps KEEP_FREED_BYTES free at its
-        # top. One arena: a task's thread would otherwise get a secondary arena, whose 64 MB heaps
-        # send large blocks to mmap anyway.
-        settings.update({
-            "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_MAX_": 0,
-            "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": KEEP_FREED_BYTES,
-            "distributed.nanny.pre-spawn-environ.MALLOC_ARENA_MAX": 1,
-        })
-    with dask.config.set(settings), LocalCluster(
-        n_workers=resolve_workers(n_workers), threads_per_worker=1, processes=True,
-        dashboard_address=":0",  # any free port: a fixed :8787 collides with other clusters
-        silence_logs=logging.ERROR,
-    ) as cluster:
-        if warm_up is not None:
-            with Client(cluster) as client:
-                client.run(warm_up)
-        yield cluster.scheduler_address
+    if keep_freed_memory:  # large blocks from the heap, which keeps KEEP_FREED_BYTES free at its top
+        settings.update({f"distributed.nanny.pre-spawn-environ.{name}": value
+                         for name, value in malloc_environment(KEEP_FREED_BYTES).items()})
+    # Dask's nannies put the worker environment (these settings, PYTHONHASHSEED) into this process's
+    # os.environ to spawn workers; it is put back afterwards, so that processes started later by the
+    # caller (DataLoader or DDP workers, say) do not inherit it.
+    environ = dict(os.environ)
+    try:
+        with dask.config.set(settings), LocalCluster(
+            n_workers=resolve_workers(n_workers), threads_per_worker=1, processes=True,
+            dashboard_address=":0",  # any free port: a fixed :8787 collides with other clusters
+            silence_logs=logging.ERROR,
+        ) as cluster:
+            if warm_up is not None:
+                with Client(cluster) as client:
+                    client.run(warm_up)
+            yield cluster.scheduler_address
+    finally:
+        _restore_environ(environ)
+
+
+def _restore_environ(saved: dict[str, str]) -> None:
+    """Make ``os.environ`` equal ``saved`` again, touching only the variables that differ."""
+    for name in [k for k in os.environ if k not in saved]:
+        del os.environ[name]
+    for name, value in saved.items():
+        if os.environ.get(name) != value:
+            os.environ[name] = value
 
 
 def run_tasks(

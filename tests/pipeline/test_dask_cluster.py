@@ -20,6 +20,7 @@ def test_costliest_first_and_kept_memory() -> None:
     from distributed import Client
 
     costs = [1, 5, 2, 9, 3, 7, 4, 7]
+    environ = dict(os.environ)
     with local_cluster(1, keep_freed_memory=True) as address, Client(address) as client:
         assert list(client.run(_malloc_env).values()) == [
             {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(KEEP_FREED_BYTES), "MALLOC_ARENA_MAX": "1"}
@@ -28,4 +29,5 @@ def test_costliest_first_and_kept_memory() -> None:
         done = run_tasks(int, [(i,) for i in range(len(costs))], client, progress=False,
                          cost=lambda a: costs[a[0]])
     assert done == [3, 5, 7, 1, 6, 4, 2, 0]  # by decreasing cost, ties in the given order
+    assert dict(os.environ) == environ  # the workers' settings stay out of this process's environment
     assert run_tasks(int, [(2,), (1,)], None, cost=lambda a: a[0], progress=False) == [2, 1]  # in-process: as given
