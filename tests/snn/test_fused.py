@@ -160,3 +160,23 @@ def test_cpu_chunks_give_the_same_result(monkeypatch: pytest.MonkeyPatch) -> Non
     for other in results[1:]:
         for a, b in zip(results[0], other, strict=True):
             torch.testing.assert_close(a, b)
+
+
+def test_cpu_threads_give_identical_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks are shared out over PyTorch's thread count on the CPU; the results are bit-identical."""
+    spec = NeuronSpec(kind="plif", v_reset=None)
+    x, v0, w = _inputs(spec, torch.float32, shape=(6, 5, 9))
+    monkeypatch.setattr(fused, "_CPU_CHUNK", 4)
+    threads = torch.get_num_threads()
+    results = []
+    try:
+        for n in (1, 3):
+            torch.set_num_threads(n)
+            xi, v0i, wi = (t.detach().clone().requires_grad_() for t in (x, v0, w))
+            s, v_seq, v_last = fused_multistep(xi, spec, v0i, torch.sigmoid(wi), need_v_seq=True)
+            (s.sum() + (v_seq * 0.5).sum() + v_last.sum()).backward()
+            results.append((s, v_seq, v_last, xi.grad, v0i.grad, wi.grad))
+    finally:
+        torch.set_num_threads(threads)
+    for a, b in zip(*results, strict=True):
+        assert torch.equal(a, b)
