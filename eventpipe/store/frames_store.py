@@ -487,8 +487,10 @@ def _read_frames(arr: Any, start: int, stop: int, out: np.ndarray) -> None:
 
     frame_shape = arr.shape[-3:]
     if not isinstance(arr.metadata.codecs[0], SparseCountsCodec) or not out.flags.c_contiguous:
-        frames = np.asarray(arr[...]).reshape(-1, *frame_shape)
-        out[...] = frames[start:stop]
+        per_row = int(np.prod(arr.shape[1:-3], dtype=np.int64))  # frames per row: T, or 1 for variable T
+        first = start // per_row
+        rows = np.asarray(arr[first:-(-stop // per_row)]).reshape(-1, *frame_shape)  # only the sample's rows
+        out[...] = rows[start - first * per_row:stop - first * per_row]
         return
     frame = int(np.prod(frame_shape))
     per_chunk = int(np.prod(arr.chunks)) // frame  # frames per chunk

@@ -196,3 +196,22 @@ def test_chunks_written_like_zarr_writes_them(tmp_path: Path) -> None:
         a = {p.relative_to(root / "ours"): p.read_bytes() for p in (root / "ours" / "c").rglob("*") if p.is_file()}
         b = {p.relative_to(root / "zarr"): p.read_bytes() for p in (root / "zarr" / "c").rglob("*") if p.is_file()}
         assert a == b and len(a) == (2 if data.ndim == 5 else 3)
+
+
+def test_frames_with_other_codecs_read_through_zarr(tmp_path: Path) -> None:
+    """A block rewritten with Zarr's default codecs (by another tool, say) still reads per sample."""
+    rng = np.random.default_rng(5)
+    group = open_group(str(tmp_path / "other.zarr"), "w")
+    fixed = np.stack([random_frames(rng, 3) for _ in range(4)])  # [N, T, P, H, W]
+    variable = random_frames(rng, 9)  # [frames, P, H, W]
+    for name, data, chunks in (("fixed", fixed, (1, 3, 2, 3, 4)), ("variable", variable, (4, 2, 3, 4))):
+        arr = group.create_array(name, shape=data.shape, dtype=data.dtype, chunks=chunks, fill_value=0)
+        arr[...] = data
+        frames = data.reshape(-1, 2, 3, 4)
+        for start, stop in ((0, 3), (6, 9), (3, 5), (4, 4)):
+            out = np.full((stop - start, 2, 3, 4), -1.0, np.float32)
+            fst._read_frames(arr, start, stop, out)
+            np.testing.assert_array_equal(out, frames[start:stop])
+        out = np.empty((3, 2, 4, 3), np.float32).transpose(0, 1, 3, 2)  # not C-contiguous: through Zarr too
+        fst._read_frames(arr, 3, 6, out)
+        np.testing.assert_array_equal(out, frames[3:6])
