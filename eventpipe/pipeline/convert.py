@@ -21,7 +21,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from eventpipe.datasets import get_dataset
 from eventpipe.datasets.base import ON_ERROR_CHOICES, DatasetSpec, OnError, Part, check_choice, read_part
@@ -31,6 +31,9 @@ from eventpipe.store import events_writer
 from eventpipe.store.location import StoreLike, normalize
 from eventpipe.store.lock import store_lock
 from eventpipe.store.markers import fingerprint, read_attrs
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 Status = Literal["converted", "resumed", "up-to-date"]
 
@@ -147,7 +150,7 @@ def convert(
     *,
     store: StoreLike | None = None,
     workers: int | None = None,
-    scheduler: str | None = None,
+    scheduler: str | Client | None = None,
     on_error: OnError = "raise",
     progress: bool = True,
     partitions: int | None = None,
@@ -235,7 +238,7 @@ def convert(
 
 def _run(
     spec: DatasetSpec, raw_dir: Path, location: str, todo: list[Part], options: Mapping[str, Any],
-    on_error: OnError, workers: int | None, scheduler: str | None, progress: bool, partitions: int | None,
+    on_error: OnError, workers: int | None, scheduler: str | Client | None, progress: bool, partitions: int | None,
 ) -> float:
     """Run the tasks; raise the first bad-file error; return the CPU seconds the parts took."""
     if not todo:

@@ -12,6 +12,7 @@ Schedulers, chosen by :func:`dask_client`:
   ``memory://`` stores that other processes cannot see).
 - any other string: the address of an existing Dask scheduler (``tcp://host:8786``); its workers
   must see the same file system paths as this process.
+- a connected ``distributed.Client``: its cluster runs the tasks, and the client stays open.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def resolve_workers(workers: int | None) -> int:
 
 
 @contextmanager
-def dask_client(workers: int | None = None, scheduler: str | None = None, n_tasks: int | None = None, *,
+def dask_client(workers: int | None = None, scheduler: str | Client | None = None, n_tasks: int | None = None, *,
                 keep_freed_memory: bool = False) -> Iterator[Client | None]:
     """A distributed ``Client`` for the ``with`` block, or ``None`` to run in this process.
 
@@ -58,6 +59,9 @@ def dask_client(workers: int | None = None, scheduler: str | None = None, n_task
     """
     if scheduler == SYNCHRONOUS:
         yield None
+        return
+    if scheduler is not None and not isinstance(scheduler, str):  # the caller's client, left open
+        yield scheduler
         return
     if scheduler is not None:
         from distributed import Client
@@ -161,29 +165,19 @@ def run_tasks(
 
     The progress bar advances by ``weight(a)`` (default 1) as each task finishes. ``cost(a)``
     (optional, any unit) estimates a task's run time: on a cluster the costliest tasks start first,
-    so the tasks still running at the end are short and no worker waits long for the last one
-    (Dask otherwise starts independent tasks in no particular order). ``on_result`` sees every
+    so the tasks still running at the end are short and no worker waits long for the last one.
+    Without a client the tasks run here, in the order given. ``on_result`` sees every
     result as it arrives; when it returns ``False`` the remaining tasks are cancelled and the
     results so far are returned.
     """
-    import dask
     from tqdm.auto import tqdm
 
     weights = [weight(a) if weight else 1 for a in args]
     results: list[Any] = []
     with tqdm(total=sum(weights), desc=desc, unit=unit, disable=not progress, dynamic_ncols=True) as bar:
-        if client is not None and cost is not None:
-            ranks = sorted(range(len(args)), key=lambda i: -cost(args[i]))  # stable: ties keep their order
-            priority = {i: len(args) - r for r, i in enumerate(ranks)}
-            tasks = []
-            for i, a in enumerate(args):
-                with dask.annotate(priority=priority[i]):  # in the one graph submitted below
-                    tasks.append(dask.delayed(fn, pure=False)(*a))
-        else:
-            tasks = [dask.delayed(fn, pure=False)(*a) for a in args]
         if client is None:
-            for task, w in zip(tasks, weights, strict=True):
-                result = task.compute(scheduler=SYNCHRONOUS)
+            for a, w in zip(args, weights, strict=True):
+                result = fn(*a)
                 results.append(result)
                 bar.update(w)
                 if on_result is not None and on_result(result) is False:
@@ -191,12 +185,18 @@ def run_tasks(
             return results
         from distributed import as_completed
 
-        futures = client.compute(tasks)
-        index = {f.key: i for i, f in enumerate(futures)}
-        stream = as_completed(futures)
+        order = list(range(len(args)))
+        if cost is not None:
+            order.sort(key=lambda i: -cost(args[i]))  # stable: ties keep their order
+        # Submitted in that order, each with a priority to match: tasks reach the scheduler one by
+        # one, and the first ones start before the last ones arrive.
+        futures = [client.submit(fn, *args[i], pure=False, priority=len(args) - r) for r, i in enumerate(order)]
+        index = {f.key: i for f, i in zip(futures, order, strict=True)}
+        # Results come with the futures as they finish (not one call each), waited for on this client's
+        # event loop: as_completed otherwise uses the newest client's, which may be another cluster's.
+        stream = as_completed(futures, loop=client.loop, with_results=True)
         try:
-            for future in stream:
-                result = future.result()
+            for future, result in stream:
                 results.append(result)
                 bar.update(weights[index[future.key]])
                 if on_result is not None and on_result(result) is False:

@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventpipe.datasets import get_dataset
 from eventpipe.frames import IntegrationSpec
@@ -35,6 +35,9 @@ from eventpipe.store.events_writer import is_store_complete
 from eventpipe.store.location import normalize, size_on_disk
 from eventpipe.store.lock import store_lock
 from eventpipe.store.markers import COMPLETE, read_attrs
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 SMALL_JOB_EVENTS = 20_000_000
 """Below this many events to integrate, and unless ``workers`` is given, the work runs in this process:
@@ -146,7 +149,7 @@ def _download_step(name: str, root: Path, progress: bool) -> StepResult:
     return StepResult("download", status, time.perf_counter() - started, detail)
 
 
-def _convert_step(name: str, root: Path, workers: int | None, scheduler: str | None, progress: bool) -> StepResult:
+def _convert_step(name: str, root: Path, workers: int | None, scheduler: str | Client | None, progress: bool) -> StepResult:
     from eventpipe.pipeline.convert import convert
 
     result = convert(name, root, workers=workers, scheduler=scheduler, progress=progress)
@@ -191,7 +194,7 @@ def integrate_store(
     spec: IntegrationSpec,
     *,
     workers: int | None = None,
-    scheduler: str | None = None,
+    scheduler: str | Client | None = None,
     progress: bool = True,
     overwrite: bool = False,
     block_events: int = frames_store.BLOCK_EVENTS,
@@ -281,7 +284,7 @@ def prepare(
     spec: IntegrationSpec | None,
     *,
     workers: int | None = None,
-    scheduler: str | None = None,
+    scheduler: str | Client | None = None,
     progress: bool = True,
     dry_run: bool = False,
     overwrite: bool = False,

@@ -3,11 +3,11 @@ the frames store's chunks (stored here, encoded by :mod:`eventpipe.store.sparse_
 
 ``array[:] = data`` through Zarr's codec pipeline measured 20-35 M events/s for the event columns,
 against ~85 M events/s for encoding the same chunks with numcodecs' Blosc directly: the pipeline
-copies every chunk several times and hops threads per chunk. :func:`write_array` lets Zarr create
-the array (its metadata is the contract) and then encodes each chunk exactly as the Zarr v3 spec
-says for a ``bytes`` (little endian) + ``blosc`` codec chain, edge chunk padded with the fill value
-to the full chunk shape, and stores it under the array's own chunk keys. Zarr reads the result like
-any array it wrote; a test checks the bytes are identical to Zarr's own.
+copies every chunk several times and hops threads per chunk. :func:`blosc_array` builds the
+array's metadata with Zarr's own classes (:mod:`eventpipe.store.nodes`) and encodes each chunk
+exactly as the Zarr v3 spec says for a ``bytes`` (little endian) + ``blosc`` codec chain, edge
+chunk padded with the fill value to the full chunk shape, under the array's own chunk keys. Zarr
+reads the result like any array it wrote; a test checks the bytes are identical to Zarr's own.
 
 Reading goes the same way round (:func:`read_range`): the encoded chunks are fetched from the
 array's store (a local store's files read directly, any other store's keys concurrently in one
@@ -19,30 +19,34 @@ but ``bytes`` + ``blosc``, e.g. a store rewritten by another tool, are read thro
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from eventpipe.store.location import StoreLike
+
 if TYPE_CHECKING:
     import zarr
     from zarr.codecs import BloscCodec
+    from zarr.core.metadata.v3 import ArrayV3Metadata
 
 _SHUFFLE = {"noshuffle": 0, "shuffle": 1, "bitshuffle": 2}
 
 
-def write_array(
-    group: zarr.Group, name: str, data: np.ndarray, compressor: BloscCodec, chunk: int, attributes: dict[str, Any]
-    | None = None,
-) -> zarr.Array:
-    """Create the 1-D array ``group/name`` holding ``data`` (chunks of ``chunk`` items, ``compressor``)."""
+def blosc_array(
+    path: str, data: np.ndarray, compressor: BloscCodec, chunk: int, attributes: Mapping[str, Any] | None = None,
+) -> tuple[ArrayV3Metadata, list[tuple[str, bytes]]]:
+    """The metadata and encoded chunks ``(key, bytes)`` of the 1-D array at ``path`` holding ``data``
+    (chunks of ``chunk`` items, ``bytes`` + ``compressor``): what Zarr's ``create_array`` and
+    ``array[:] = data`` would store, byte for byte."""
     from numcodecs import Blosc
+    from zarr.codecs import BytesCodec
+
+    from eventpipe.store.nodes import array_metadata
 
     data = np.ascontiguousarray(data, dtype=data.dtype.newbyteorder("<"))
-    arr = group.create_array(
-        name, shape=data.shape, dtype=data.dtype, chunks=(chunk,), compressors=compressor, fill_value=0,
-        attributes=attributes,
-    )
+    metadata = array_metadata(data.shape, data.dtype, (chunk,), [BytesCodec(), compressor], attributes=attributes)
     codec = Blosc(
         cname=compressor.cname.value, clevel=compressor.clevel, shuffle=_SHUFFLE[compressor.shuffle.value],
         blocksize=compressor.blocksize, typesize=data.dtype.itemsize,
@@ -52,9 +56,16 @@ def write_array(
         block = data[start:start + chunk]
         if len(block) < chunk:
             block = np.concatenate([block, np.zeros(chunk - len(block), dtype=data.dtype)])
-        writes.append((f"{arr.path}/{arr.metadata.encode_chunk_key((i,))}", codec.encode(block)))
-    store_chunks(arr.store, writes)
-    return arr
+        writes.append((f"{path}/{metadata.encode_chunk_key((i,))}", codec.encode(block)))
+    return metadata, writes
+
+
+def write_array(location: StoreLike, path: str, data: np.ndarray, compressor: BloscCodec, chunk: int) -> None:
+    """Write the 1-D array ``path`` of the store at ``location`` (see :func:`blosc_array`)."""
+    from eventpipe.store.nodes import write_nodes
+
+    metadata, writes = blosc_array(path, data, compressor, chunk)
+    write_nodes(location, [(path, metadata)], writes)
 
 
 def store_chunks(store: Any, writes: Sequence[tuple[str, bytes]]) -> None:
@@ -89,18 +100,29 @@ def store_chunks(store: Any, writes: Sequence[tuple[str, bytes]]) -> None:
     sync(store_all())
 
 
-def write_index(group: zarr.Group, name: str, data: np.ndarray) -> zarr.Array:
-    """Create the small per-sample array ``group/name`` (offsets, labels, metadata) holding ``data``:
-    chunks of :data:`~eventpipe.store.codecs.INDEX_CHUNK` items, integers compressed with
-    :func:`~eventpipe.store.codecs.index_compressor`, strings with Zarr's default."""
-    from eventpipe.store import codecs
+def write_index(location: StoreLike, arrays: Mapping[str, np.ndarray]) -> None:
+    """Write the small per-sample arrays (offsets, labels, metadata) ``{path: data}`` of the store
+    at ``location``: chunks of :data:`~eventpipe.store.codecs.INDEX_CHUNK` items, integers
+    compressed with :func:`~eventpipe.store.codecs.index_compressor` and written directly in one
+    call, strings through Zarr with its default codecs."""
+    import zarr
 
-    chunk = min(codecs.INDEX_CHUNK, max(len(data), 1))
-    compressors: Any = codecs.index_compressor() if data.dtype.kind in "iu" else "auto"
-    arr = group.create_array(name, shape=data.shape, dtype=data.dtype, chunks=(chunk,), compressors=compressors)
-    if len(data):
-        arr[:] = data
-    return arr
+    from eventpipe.store import codecs
+    from eventpipe.store.nodes import store_of, write_nodes
+
+    nodes, writes = [], []
+    for path, data in arrays.items():
+        chunk = min(codecs.INDEX_CHUNK, max(len(data), 1))
+        if data.dtype.kind in "iu":
+            metadata, chunks = blosc_array(path, data, codecs.index_compressor(), chunk)
+            nodes.append((path, metadata))
+            writes += chunks
+            continue
+        arr = zarr.create_array(store_of(location), name=path, shape=data.shape, dtype=data.dtype, chunks=(chunk,),
+                                zarr_format=3)
+        if len(data):
+            arr[:] = data
+    write_nodes(location, nodes, writes)
 
 
 def _is_direct(arr: zarr.Array) -> bool:

@@ -26,7 +26,7 @@ from eventpipe._version import __version__
 from eventpipe.errors import StoreSchemaError
 from eventpipe.events import SensorSize
 from eventpipe.store import codecs
-from eventpipe.store.chunks import write_array, write_index
+from eventpipe.store.chunks import blosc_array, write_index
 from eventpipe.store.events_layout import (
     COLUMNS,
     KIND,
@@ -40,6 +40,7 @@ from eventpipe.store.location import (
     StoreLike,
     exists,
     is_local,
+    join,
     normalize,
     open_group,
     read_array,
@@ -47,6 +48,7 @@ from eventpipe.store.location import (
     remove_partial_writes,
 )
 from eventpipe.store.markers import COMPLETE, fingerprint, is_complete, mark_complete, read_attrs
+from eventpipe.store.nodes import create_store, group_metadata, write_nodes
 
 Status = Literal["new", "resume", "complete"]
 
@@ -103,11 +105,7 @@ def begin(location: StoreLike, header: StoreHeader) -> Status:
         return "complete" if attrs.get(COMPLETE) else "resume"
     _check_replaceable(loc, attrs)
     remove(loc)
-    root = open_group(loc, "w")
-    root.update_attributes(header.to_attrs())
-    parts = root.create_group(PARTS)
-    for split in header.splits:
-        parts.create_group(split)
+    create_store(loc, header.to_attrs(), [PARTS, *(f"{PARTS}/{split}" for split in header.splits)])
     return "new"
 
 
@@ -151,12 +149,16 @@ def write_part(
     files checksummed (path relative to the raw folder, size, checksum) and ``skipped`` the files
     left out as corrupt (path, byte offset, reason).
     """
-    parent = open_group(location, "r+", path=f"{PARTS}/{split}")
-    group = parent.create_group(key, overwrite=True)  # erases what an interrupted attempt left
+    loc, path = normalize(location), part_path(split, key)
+    remove(join(loc, path))  # what an interrupted attempt left, if anything
     chunk = min(codecs.event_chunk(np.diff(batch.offsets)), max(batch.n_events, 1))
+    nodes, writes = [], []
     for name in COLUMNS:
         col = batch.columns[name]
-        write_array(group, name, col, codecs.column_compressor(name, col.dtype, chunk), chunk)
+        metadata, chunks = blosc_array(f"{path}/{name}", col, codecs.column_compressor(name, col.dtype, chunk), chunk)
+        nodes.append((f"{path}/{name}", metadata))
+        writes += chunks
+    write_nodes(loc, nodes, writes)
     summary = {
         "n_samples": len(batch),
         "n_events": batch.n_events,
@@ -170,7 +172,7 @@ def write_part(
         "sources": [dict(s) for s in sources],
         "skipped": [dict(s) for s in skipped],
     }
-    mark_complete(group, summary)
+    mark_complete(loc, path, summary)
     return {"n_samples": len(batch), "n_events": batch.n_events}
 
 
@@ -188,7 +190,6 @@ def finalize(location: StoreLike, header: StoreHeader, parts: Mapping[str, Seque
     """
     loc = normalize(location)
     remove_partial_writes(loc)
-    root = open_group(loc, "r+")
     sources: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     num_samples: dict[str, int] = {}
@@ -222,20 +223,21 @@ def finalize(location: StoreLike, header: StoreHeader, parts: Mapping[str, Seque
             sources.extend(attrs["sources"])
             skipped.extend({**s, "split": split} for s in attrs["skipped"])
         meta = meta or {}
-        group = root.create_group(split, overwrite=True)
-        group.update_attributes({"parts": keys, "meta_columns": sorted(meta)})
-        write_index(group, "offsets", np.concatenate(offsets))
+        remove(join(loc, split))
+        write_nodes(loc, [(split, group_metadata({"parts": keys, "meta_columns": sorted(meta)})),
+                          (f"{split}/meta", group_metadata())])
+        index = {f"{split}/offsets": np.concatenate(offsets)}
         for name, values in (("labels", labels), ("t0", t0), ("t1", t1)):
-            write_index(group, name, np.concatenate(values) if values else np.zeros(0, np.int64))
-        write_index(group, "part_samples", np.asarray(part_samples, dtype=np.int64))
-        write_index(group, "part_events", np.asarray(part_events, dtype=np.int64))
-        meta_group = group.create_group("meta")
+            index[f"{split}/{name}"] = np.concatenate(values) if values else np.zeros(0, np.int64)
+        index[f"{split}/part_samples"] = np.asarray(part_samples, dtype=np.int64)
+        index[f"{split}/part_events"] = np.asarray(part_events, dtype=np.int64)
         for col in sorted(meta):
-            write_index(meta_group, col, _meta_array(meta[col]))
+            index[f"{split}/meta/{col}"] = _meta_array(meta[col])
+        write_index(loc, index)
         num_samples[split] = part_samples[-1]
         num_events[split] = part_events[-1]
     unique_sources = sorted({s["path"]: s for s in sources}.values(), key=lambda s: s["path"])
-    _write_sources(root, unique_sources)
+    _write_sources(loc, unique_sources)
     skipped.sort(key=lambda s: (s["path"], s["split"]))
     summary = {
         "sources": {"count": len(unique_sources), "bytes": sum(int(s["size"]) for s in unique_sources),
@@ -245,20 +247,25 @@ def finalize(location: StoreLike, header: StoreHeader, parts: Mapping[str, Seque
         "num_events": num_events,
     }
     summary["fingerprint"] = store_fingerprint({**header.to_attrs(), **summary})
-    mark_complete(root, summary)
-    return dict(root.attrs)
+    root_attrs = read_attrs(loc)
+    if root_attrs is None:
+        raise StoreSchemaError(f"{loc}: the events store's root metadata is missing or unreadable; convert again.")
+    return mark_complete(loc, "", {**root_attrs, **summary})
 
 
-def _write_sources(root: Any, sources: Sequence[Mapping[str, Any]]) -> None:
+def _write_sources(loc: str, sources: Sequence[Mapping[str, Any]]) -> None:
     """The list of raw files read, as three arrays (path, size, checksum) under ``sources/``.
 
     Kept out of the root attributes: a dataset of 70,000 small files would otherwise make every
     open of the store parse megabytes of JSON.
     """
-    group = root.create_group(SOURCES, overwrite=True)
-    write_index(group, "path", np.asarray([s["path"] for s in sources], dtype=np.dtypes.StringDType()))
-    write_index(group, "size", np.asarray([int(s["size"]) for s in sources], dtype=np.int64))
-    write_index(group, "checksum", np.asarray([s["checksum"] for s in sources], dtype=np.dtypes.StringDType()))
+    remove(join(loc, SOURCES))
+    write_nodes(loc, [(SOURCES, group_metadata())])
+    write_index(loc, {
+        f"{SOURCES}/path": np.asarray([s["path"] for s in sources], dtype=np.dtypes.StringDType()),
+        f"{SOURCES}/size": np.asarray([int(s["size"]) for s in sources], dtype=np.int64),
+        f"{SOURCES}/checksum": np.asarray([s["checksum"] for s in sources], dtype=np.dtypes.StringDType()),
+    })
 
 
 def read_sources(location: StoreLike) -> list[dict[str, Any]]:
@@ -281,10 +288,4 @@ def store_fingerprint(attrs: Mapping[str, Any]) -> str:
 
 def is_store_complete(location: StoreLike) -> bool:
     """True when the store at ``location`` exists and is marked complete."""
-    loc = normalize(location)
-    if not exists(loc):
-        return False
-    try:
-        return is_complete(open_group(loc, "r"))
-    except (OSError, ValueError):
-        return False
+    return is_complete(normalize(location))

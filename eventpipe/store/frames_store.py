@@ -66,7 +66,7 @@ from eventpipe._version import __version__
 from eventpipe.errors import StoreSchemaError, UnknownNameError
 from eventpipe.events import SensorSize
 from eventpipe.store.base import FinishedStore, IndexedSplit
-from eventpipe.store.chunks import fetch_chunks, store_chunks, write_index
+from eventpipe.store.chunks import fetch_chunks, write_index
 from eventpipe.store.events_layout import KIND_ATTR
 from eventpipe.store.integrity import check_fingerprint, check_offsets, register_integrity_check
 from eventpipe.store.location import (
@@ -81,6 +81,7 @@ from eventpipe.store.location import (
     remove_partial_writes,
 )
 from eventpipe.store.markers import COMPLETE, fingerprint, mark_complete, read_attrs
+from eventpipe.store.nodes import array_metadata, create_store, group_metadata, write_nodes
 
 if TYPE_CHECKING:
     from eventpipe.frames import IntegrationSpec
@@ -107,17 +108,27 @@ def frames_fingerprint(attrs: Mapping[str, Any]) -> str:
 
 
 def plan_blocks(offsets: np.ndarray, target_events: int = BLOCK_EVENTS, max_samples: int = BLOCK_MAX_SAMPLES) -> list[int]:
-    """Sample boundaries ``[0, ..., n]`` of blocks of about ``target_events`` events (at least one sample each).
+    """Sample boundaries ``[0, ..., n]`` of blocks (at least one sample each): about ``target_events``
+    events each, then smaller towards the end, each a third of the events left but at least a
+    quarter of ``target_events``.
+
+    Blocks run largest first (:func:`eventpipe.pipeline.dask.run_tasks` with a cost), so the short
+    blocks come last and fill in whichever worker is free: the workers finish within a short block of
+    each other for any number of workers, where equal blocks leave one worker a whole block behind
+    when their count is not a multiple of the workers'. 50 Gesture-like samples make 13 blocks.
 
     >>> plan_blocks(np.array([0, 5, 10, 30, 31, 32]), target_events=10)
     [0, 2, 3, 5]
+    >>> plan_blocks(np.arange(0, 13, 1), target_events=4)
+    [0, 4, 6, 8, 9, 10, 11, 12]
     """
     offsets = np.asarray(offsets, dtype=np.int64)
     n = len(offsets) - 1
     bounds = [0]
     while bounds[-1] < n:
         start = bounds[-1]
-        stop = int(np.searchsorted(offsets, offsets[start] + target_events, side="right")) - 1
+        size = min(target_events, max(int(offsets[n] - offsets[start]) // 3, target_events // 4))
+        stop = int(np.searchsorted(offsets, offsets[start] + size, side="right")) - 1
         bounds.append(min(max(stop, start + 1), start + max_samples, n))
     return bounds
 
@@ -219,11 +230,7 @@ def begin(location: StoreLike, header: FramesHeader, overwrite: bool = False) ->
     elif not _is_empty_folder(loc) and not overwrite:
         raise StoreSchemaError(f"{loc} exists and is not a Zarr store; move it away or use --overwrite.")
     remove(loc)
-    root = open_group(loc, "w")
-    root.update_attributes(header.to_attrs())
-    blocks = root.create_group(BLOCKS)
-    for split in header.splits:
-        blocks.create_group(split)
+    create_store(loc, header.to_attrs(), [BLOCKS, *(f"{BLOCKS}/{split}" for split in header.splits)])
     return "new"
 
 
@@ -243,16 +250,16 @@ def completed_blocks(location: StoreLike, split: str, n_blocks: int) -> set[int]
     return done
 
 
-def _codecs() -> dict[str, Any]:
+def _codecs() -> list[Any]:
     """The frames arrays' codec chain: :class:`~eventpipe.store.sparse_counts.SparseCountsCodec` alone."""
     from eventpipe.store.sparse_counts import SparseCountsCodec
 
-    return {"serializer": SparseCountsCodec(), "compressors": None, "filters": None}
+    return [SparseCountsCodec()]
 
 
-def _write_chunks(arr: Any, data: np.ndarray) -> None:
-    """Store ``data`` in ``arr`` (chunked along axis 0 only), each chunk encoded here as its codec
-    does it and stored with :func:`~eventpipe.store.chunks.store_chunks`.
+def _encode_chunks(path: str, metadata: Any, data: np.ndarray) -> list[tuple[str, bytes]]:
+    """The chunks of ``data`` for the array at ``path`` with ``metadata`` (chunked along axis 0
+    only), each ``(key, bytes)`` encoded here as its codec does it.
 
     Zarr's own ``arr[...] = data`` copies every chunk several times and hops threads per chunk
     (measured 4x the time of the whole block write here). As with Zarr, a chunk of zeros is not
@@ -260,15 +267,15 @@ def _write_chunks(arr: Any, data: np.ndarray) -> None:
     """
     from eventpipe.store.sparse_counts import encode
 
-    step = arr.chunks[0]
+    step = metadata.chunk_grid.chunk_shape[0]
     rest = (0,) * (data.ndim - 1)
-    level = arr.metadata.codecs[0].level
+    level = metadata.codecs[0].level
     writes = []
     for i, start in enumerate(range(0, len(data), step)):
         block = data[start:start + step]
         if block.any():
-            writes.append((f"{arr.path}/{arr.metadata.encode_chunk_key((i, *rest))}", encode(block, level)))
-    store_chunks(arr.store, writes)
+            writes.append((f"{path}/{metadata.encode_chunk_key((i, *rest))}", encode(block, level)))
+    return writes
 
 
 def write_block(
@@ -288,18 +295,17 @@ def write_block(
         data = np.concatenate([f.astype(dtype, copy=False) for f in frames]) if sum(n_frames) else np.zeros((0, *shape), dtype)
         per_chunk = max(1, CHUNK_BYTES // max(1, int(np.prod(shape)) * dtype.itemsize))
         chunks = (max(1, min(per_chunk, len(data))), *shape)
-    parent = open_group(location, "r+", path=f"{BLOCKS}/{split}")
-    remove(join(location, block_path(split, block)))  # what an interrupted attempt left, if anything
-    group = parent.create_group(f"b{block:05d}")
-    arr = group.create_array("frames", shape=data.shape, dtype=dtype, chunks=chunks, fill_value=0, **_codecs())
-    _write_chunks(arr, data)
+    path = block_path(split, block)
+    remove(join(location, path))  # what an interrupted attempt left, if anything
+    metadata = array_metadata(data.shape, dtype, chunks, _codecs())
+    write_nodes(location, [(f"{path}/frames", metadata)], _encode_chunks(f"{path}/frames", metadata, data))
     summary = {
         "n_frames": n_frames,
         "dtype": dtype.name,
         "max_count": int(data.max()) if data.size else 0,
         "nbytes": int(data.nbytes),
     }
-    mark_complete(group, summary)
+    mark_complete(normalize(location), path, summary)
     return {"split": split, "block": block, "samples": len(frames), "frames": sum(n_frames), **summary}
 
 
@@ -321,7 +327,9 @@ def finalize(
     """
     loc = normalize(location)
     remove_partial_writes(loc)
-    root = open_group(loc, "r+")
+    root_attrs = read_attrs(loc)
+    if root_attrs is None:
+        raise StoreSchemaError(f"{loc}: the frames store's root metadata is missing or unreadable; run prepare again.")
     num_samples: dict[str, int] = {}
     num_frames: dict[str, int] = {}
     itemsize, max_count = 1, 0
@@ -339,26 +347,24 @@ def finalize(
             max_count = max(max_count, int(attrs["max_count"]))
         offsets = np.zeros(len(counts) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
-        group = root.create_group(split, overwrite=True)
-        write_index(group, "offsets", offsets)
-        write_index(group, "labels", np.asarray(labels[split], dtype=np.int64))
-        write_index(group, "block_samples", np.asarray(bounds, dtype=np.int64))
-        write_index(group, "block_frames", np.asarray(block_frames, dtype=np.int64))
-        meta_group = group.create_group("meta")
+        remove(join(loc, split))
+        write_nodes(loc, [(split, group_metadata()), (f"{split}/meta", group_metadata())])
+        index = {
+            f"{split}/offsets": offsets,
+            f"{split}/labels": np.asarray(labels[split], dtype=np.int64),
+            f"{split}/block_samples": np.asarray(bounds, dtype=np.int64),
+            f"{split}/block_frames": np.asarray(block_frames, dtype=np.int64),
+        }
         for name, values in sorted(meta.get(split, {}).items()):
             column = np.asarray(values)
             if column.dtype.kind in "UTO":  # variable-length strings: Zarr v3's "string" data type
                 column = column.astype(np.dtypes.StringDType())
-            write_index(meta_group, name, column)
+            index[f"{split}/meta/{name}"] = column
+        write_index(loc, index)
         num_samples[split] = len(counts)
         num_frames[split] = int(offsets[-1])
-    mark_complete(root, {
-        "num_samples": num_samples,
-        "num_frames": num_frames,
-        "dtype": np.dtype(f"u{itemsize}").name,
-        "max_count": max_count,
-    })
-    return dict(root.attrs)
+    return mark_complete(loc, "", {**root_attrs, "num_samples": num_samples, "num_frames": num_frames,
+                                   "dtype": np.dtype(f"u{itemsize}").name, "max_count": max_count})
 
 
 class FramesStore(FinishedStore):

@@ -15,10 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    import zarr
+from typing import Any
 
 COMPLETE = "complete"
 """Attribute set to ``True``, in the same write as the node's summary, once its data is written."""
@@ -34,25 +31,28 @@ def fingerprint(payload: Any) -> str:
     return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
 
 
-def mark_complete(node: zarr.Group | zarr.Array, summary: Mapping[str, Any] | None = None) -> None:
-    """Write ``summary`` and the completion flag into ``node``'s attributes in a single metadata write."""
-    node.update_attributes({**(summary or {}), COMPLETE: True})  # attrs.update would write once per key
+def mark_complete(location: str, path: str, attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """Make ``attributes`` and the completion flag the attributes of the group at ``path``, in one
+    write of its ``zarr.json`` (its data must be written before); returns them."""
+    from eventpipe.store.nodes import group_metadata, write_nodes
+
+    attrs = {**attributes, COMPLETE: True}
+    write_nodes(location, [(path, group_metadata(attrs))])
+    return attrs
 
 
-def is_complete(node: zarr.Group | zarr.Array) -> bool:
-    """True when ``node`` carries the completion flag."""
-    return bool(node.attrs.get(COMPLETE, False))
+def is_complete(location: str, path: str = "") -> bool:
+    """True when the group at ``path`` carries the completion flag (False when missing or unreadable)."""
+    attrs = read_attrs(location, path)
+    return bool(attrs is not None and attrs.get(COMPLETE, False))
 
 
 def read_attrs(location: str, path: str = "") -> dict[str, Any] | None:
-    """The attributes of the node at ``path`` in the store at ``location``, or None when the node is
+    """The attributes of the group at ``path`` in the store at ``location``, or None when the group is
     missing or its metadata is unreadable (for example cut short by a killed process)."""
-    from eventpipe.store.location import open_group
+    from eventpipe.store.nodes import read_group_attrs
 
-    try:
-        return dict(open_group(location, "r", path=path).attrs)
-    except (OSError, ValueError, KeyError):
-        return None
+    return read_group_attrs(location, path)
 
 
 def file_sha256(path: str, block_size: int = 1 << 22) -> str:

@@ -15,6 +15,7 @@ from eventpipe.store import check_integrity
 from eventpipe.store import frames_store as fst
 from eventpipe.store.location import open_group
 from eventpipe.store.markers import read_attrs
+from eventpipe.store.nodes import array_metadata, write_nodes
 
 SENSOR = SensorSize(4, 3, 2)
 
@@ -180,22 +181,23 @@ def test_integrity_finds_tampering(tmp_path: Path) -> None:
     assert any("block train/1: missing or not complete" in p for p in check_integrity(loc))
 
 
-def test_chunks_written_like_zarr_writes_them(tmp_path: Path) -> None:
+def test_arrays_written_like_zarr_writes_them(tmp_path: Path) -> None:
+    """Metadata document and chunks, byte for byte, as Zarr's ``create_array`` and ``arr[...] = data``."""
     rng = np.random.default_rng(3)
     for data in (np.stack([random_frames(rng, 3), np.zeros((3, 2, 3, 4), np.uint8), random_frames(rng, 3)]),
                  random_frames(rng, 7, high=300, dtype=np.uint16)):  # fixed T (one chunk each); variable T
         chunks = (1, *data.shape[1:]) if data.ndim == 5 else (3, *data.shape[1:])
-        group = open_group(str(tmp_path / f"cmp{data.ndim}.zarr"), "w")
-        codecs = fst._codecs()
-        ours = group.create_array("ours", shape=data.shape, dtype=data.dtype, chunks=chunks, fill_value=0, **codecs)
-        theirs = group.create_array("zarr", shape=data.shape, dtype=data.dtype, chunks=chunks, fill_value=0, **codecs)
-        fst._write_chunks(ours, data)
-        theirs[...] = data
-        np.testing.assert_array_equal(ours[...], data)
         root = tmp_path / f"cmp{data.ndim}.zarr"
-        a = {p.relative_to(root / "ours"): p.read_bytes() for p in (root / "ours" / "c").rglob("*") if p.is_file()}
-        b = {p.relative_to(root / "zarr"): p.read_bytes() for p in (root / "zarr" / "c").rglob("*") if p.is_file()}
-        assert a == b and len(a) == (2 if data.ndim == 5 else 3)
+        theirs = open_group(str(root), "w").create_array(
+            "zarr", shape=data.shape, dtype=data.dtype, chunks=chunks, fill_value=0, serializer=fst._codecs()[0],
+            compressors=None, filters=None)
+        theirs[...] = data
+        metadata = array_metadata(data.shape, data.dtype, chunks, fst._codecs())
+        write_nodes(str(root), [("ours", metadata)], fst._encode_chunks("ours", metadata, data))
+        np.testing.assert_array_equal(open_group(str(root), "r")["ours"][...], data)
+        a = {p.relative_to(root / "ours"): p.read_bytes() for p in (root / "ours").rglob("*") if p.is_file()}
+        b = {p.relative_to(root / "zarr"): p.read_bytes() for p in (root / "zarr").rglob("*") if p.is_file()}
+        assert a == b and len(a) == (3 if data.ndim == 5 else 4)
 
 
 def test_frames_with_other_codecs_read_through_zarr(tmp_path: Path) -> None:

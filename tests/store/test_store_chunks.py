@@ -18,8 +18,8 @@ from eventpipe.store.codecs import column_compressor
 ])
 def test_chunks_are_byte_identical_to_zarr_own(tmp_path: Path, name: str, dtype: type, n: int, chunk: int) -> None:
     data = np.random.default_rng(0).integers(0, 100, n).astype(dtype)
-    ours = zarr.open_group(str(tmp_path / "ours.zarr"), mode="w")
-    write_array(ours, name, data, column_compressor(name, data.dtype), chunk)
+    zarr.open_group(str(tmp_path / "ours.zarr"), mode="w")
+    write_array(str(tmp_path / "ours.zarr"), name, data, column_compressor(name, data.dtype), chunk)
     theirs = zarr.open_group(str(tmp_path / "theirs.zarr"), mode="w")
     arr = theirs.create_array(name, shape=data.shape, dtype=data.dtype, chunks=(chunk,),
                               compressors=column_compressor(name, data.dtype), fill_value=0,
@@ -33,10 +33,10 @@ def test_chunks_are_byte_identical_to_zarr_own(tmp_path: Path, name: str, dtype:
 
 
 def test_empty_array_and_memory_store() -> None:
-    group = zarr.open_group("memory://chunks-test", mode="w")
-    write_array(group, "e", np.zeros(0, np.uint8), column_compressor("p", np.uint8), 1)
+    zarr.open_group("memory://chunks-test", mode="w")
+    write_array("memory://chunks-test", "e", np.zeros(0, np.uint8), column_compressor("p", np.uint8), 1)
     data = np.arange(10, dtype=np.uint32)
-    write_array(group, "d", data, column_compressor("dt", data.dtype), 4)
+    write_array("memory://chunks-test", "d", data, column_compressor("dt", data.dtype), 4)
     again = zarr.open_group("memory://chunks-test", mode="r")
     assert again["e"].shape == (0,)
     np.testing.assert_array_equal(again["d"][3:9], data[3:9])

@@ -23,7 +23,10 @@ def test_read_range_equals_zarr(group: zarr.Group, start: int, stop: int) -> Non
     rng = np.random.default_rng(1)
     columns = {"dt": rng.integers(0, 5000, 1000).astype(np.uint32), "x": rng.integers(0, 128, 1000).astype(np.uint8),
                "p": rng.integers(0, 2, 1000).astype(np.uint8)}
-    arrays = [write_array(group, n, c, column_compressor(n, c.dtype, 256), 256) for n, c in columns.items()]
+    location = str(group.store.root) if hasattr(group.store, "root") else f"memory://{group.store.path}"
+    for n, c in columns.items():
+        write_array(location, n, c, column_compressor(n, c.dtype, 256), 256)
+    arrays = [group[n] for n in columns]
     got = read_range(arrays, start, stop)
     for (name, col), part in zip(columns.items(), got, strict=True):
         assert part.dtype == col.dtype

@@ -27,11 +27,15 @@ def test_fingerprint_is_canonical() -> None:
 
 
 def test_marker_written_last_and_unreadable_metadata(tmp_path: Path) -> None:
-    group = open_group(str(tmp_path / "s.zarr"), "w")
-    part = group.create_group("part")
-    assert not is_complete(part)
-    mark_complete(part, {"n": 3})
-    assert read_attrs(str(tmp_path / "s.zarr"), "part") == {"n": 3, "complete": True}
+    loc = str(tmp_path / "s.zarr")
+    open_group(loc, "w").create_group("part", attributes={"n": 1})
+    assert not is_complete(loc, "part") and not is_complete(loc, "missing")
+    assert mark_complete(loc, "part", {"n": 3}) == {"n": 3, "complete": True}
+    assert read_attrs(loc, "part") == {"n": 3, "complete": True} and is_complete(loc, "part")
+    assert dict(open_group(loc, "r", path="part").attrs) == {"n": 3, "complete": True}
+    memory = "memory://markers-test/s.zarr"
+    mark_complete(memory, "", {"kind": "x"})
+    assert read_attrs(memory) == {"kind": "x", "complete": True} and read_attrs(memory, "nothing") is None
     (tmp_path / "s.zarr" / "part" / "zarr.json").write_text('{"zarr_format": 3, "node_ty')  # cut short
     assert read_attrs(str(tmp_path / "s.zarr"), "part") is None
     assert read_attrs(str(tmp_path / "s.zarr"), "missing") is None

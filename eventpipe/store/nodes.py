@@ -1,0 +1,123 @@
+"""Zarr v3 node metadata (``zarr.json``) written and read directly, without Zarr's async machinery.
+
+Creating a group or an array through Zarr's API checks what is in the way and writes its
+``zarr.json``, each step hopping to Zarr's event-loop thread and a worker thread: writing one
+frames block's group and array that way measured ~23 ms on this project's reference machine, against
+0.2 ms to build the same two documents with Zarr's own metadata classes and write them as files.
+The documents are Zarr's to the byte (they come from :class:`~zarr.core.metadata.v3.ArrayV3Metadata`
+and :class:`~zarr.core.group.GroupMetadata`; a test compares them with ``create_array``'s), so Zarr
+opens the nodes as its own.
+
+>>> metadata = array_metadata((4,), np.dtype("int64"), (4,), codecs=[{"name": "bytes"}])
+>>> metadata.encode_chunk_key((0,))
+'c/0'
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from eventpipe.store.chunks import store_chunks
+from eventpipe.store.location import StoreLike, is_local, normalize
+
+if TYPE_CHECKING:
+    from zarr.abc.store import Store
+    from zarr.core.group import GroupMetadata
+    from zarr.core.metadata.v3 import ArrayV3Metadata
+
+METADATA = "zarr.json"
+
+
+def store_of(location: StoreLike) -> Store:
+    """The Zarr store at ``location``: a local folder or an fsspec URL (as :func:`zarr.open_group` makes it)."""
+    from zarr.storage import FsspecStore, LocalStore
+
+    loc = normalize(location)
+    return LocalStore(loc) if is_local(loc) else FsspecStore.from_url(loc)
+
+
+def group_metadata(attributes: Mapping[str, Any] | None = None) -> GroupMetadata:
+    """A Zarr v3 group's metadata with ``attributes``."""
+    from zarr.core.group import GroupMetadata
+
+    return GroupMetadata(attributes=dict(attributes or {}), zarr_format=3)
+
+
+def array_metadata(
+    shape: Sequence[int], dtype: np.dtype[Any], chunks: Sequence[int], codecs: Iterable[Any], fill_value: Any = 0,
+    attributes: Mapping[str, Any] | None = None,
+) -> ArrayV3Metadata:
+    """A Zarr v3 array's metadata: regular ``chunks``, default ``/`` chunk keys, ``codecs`` in order
+    (serializer first, then compressors), as ``create_array`` would make it."""
+    from zarr.core.dtype import get_data_type_from_native_dtype
+    from zarr.core.metadata.v3 import ArrayV3Metadata
+
+    return ArrayV3Metadata(
+        shape=tuple(shape),
+        data_type=get_data_type_from_native_dtype(np.dtype(dtype)),
+        chunk_grid={"name": "regular", "configuration": {"chunk_shape": tuple(chunks)}},
+        chunk_key_encoding={"name": "default", "separator": "/"},
+        fill_value=fill_value,
+        codecs=tuple(codecs),
+        attributes=dict(attributes or {}),
+        dimension_names=None,
+    )
+
+
+def document(metadata: GroupMetadata | ArrayV3Metadata) -> bytes:
+    """The ``zarr.json`` bytes of ``metadata``."""
+    from zarr.core.buffer import default_buffer_prototype
+
+    return metadata.to_buffer_dict(default_buffer_prototype())[METADATA].to_bytes()
+
+
+def metadata_key(path: str) -> str:
+    """The store key of the ``zarr.json`` of the node at ``path`` (``""`` is the root)."""
+    return f"{path}/{METADATA}" if path else METADATA
+
+
+def write_nodes(location: StoreLike, nodes: Sequence[tuple[str, GroupMetadata | ArrayV3Metadata]],
+                chunks: Sequence[tuple[str, bytes]] = ()) -> None:
+    """Write the ``zarr.json`` of every ``(path, metadata)`` of ``nodes``, and the encoded ``chunks``
+    (``(key, bytes)``), in one call (concurrently where the store allows). Nothing is checked or
+    erased: callers remove what is in the way first."""
+    writes = [*chunks, *((metadata_key(path), document(meta)) for path, meta in nodes)]
+    store_chunks(store_of(location), writes)
+
+
+def create_store(location: StoreLike, attributes: Mapping[str, Any], groups: Sequence[str]) -> None:
+    """Write a new store's empty ``groups`` and then its root group with ``attributes``: a store
+    found with its root attributes has all of its groups. Call with nothing at ``location``."""
+    write_nodes(location, [(path, group_metadata()) for path in groups])
+    write_nodes(location, [("", group_metadata(attributes))])
+
+
+def read_group_attrs(location: StoreLike, path: str = "") -> dict[str, Any] | None:
+    """The attributes of the group at ``path``, or None when no readable Zarr v3 group is there
+    (missing, an array, or metadata cut short by a killed process). Local stores read the file
+    directly; other stores go through Zarr."""
+    loc = normalize(location)
+    if not is_local(loc):
+        return _read_with_zarr(loc, path)
+    try:
+        meta = json.loads(Path(loc, path, METADATA).read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(meta, dict) or meta.get("zarr_format") != 3 or meta.get("node_type") != "group":
+        return None
+    attrs = meta.get("attributes", {})
+    return dict(attrs) if isinstance(attrs, dict) else None
+
+
+def _read_with_zarr(location: str, path: str) -> dict[str, Any] | None:
+    from eventpipe.store.location import open_group
+
+    try:
+        return dict(open_group(location, "r", path=path).attrs)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
