@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from eventpipe.pipeline.dask import KEEP_FREED_BYTES, local_cluster, run_tasks
+from eventpipe.pipeline.dask import KEEP_FREED_BYTES, dask_client, local_cluster, run_tasks
 
 _MALLOC = ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_ARENA_MAX")
 
@@ -26,8 +26,10 @@ def test_costliest_first_and_kept_memory() -> None:
             {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(KEEP_FREED_BYTES), "MALLOC_ARENA_MAX": "1"}
         ]
         # one single-threaded worker runs the tasks one by one: results arrive in start order
-        done = run_tasks(int, [(i,) for i in range(len(costs))], client, progress=False,
-                         cost=lambda a: costs[a[0]])
+        with dask_client(scheduler=client) as given:  # a connected client is used and left open
+            done = run_tasks(int, [(i,) for i in range(len(costs))], given, progress=False,
+                             cost=lambda a: costs[a[0]])
+        assert given is client and client.status == "running"
     assert done == [3, 5, 7, 1, 6, 4, 2, 0]  # by decreasing cost, ties in the given order
     assert dict(os.environ) == environ  # the workers' settings stay out of this process's environment
     assert run_tasks(int, [(2,), (1,)], None, cost=lambda a: a[0], progress=False) == [2, 1]  # in-process: as given
