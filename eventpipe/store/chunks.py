@@ -192,6 +192,11 @@ def read_range(arrays: Sequence[zarr.Array], start: int, stop: int) -> list[np.n
     return out
 
 
+def read_whole(arr: zarr.Array) -> np.ndarray:
+    """All of the 1-D array ``arr``, read as :func:`read_range` reads."""
+    return read_range([arr], 0, arr.shape[0])[0]
+
+
 def _read_with_zarr(arrays: Sequence[zarr.Array], start: int, stop: int) -> list[np.ndarray]:
     """``array[start:stop]`` of every array through Zarr's own pipeline, concurrently in one call."""
     from zarr.core.sync import sync

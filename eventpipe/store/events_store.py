@@ -15,12 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from eventpipe.errors import UnknownNameError
+from eventpipe.errors import StoreSchemaError, UnknownNameError
 from eventpipe.events import Events, SensorSize, empty_events
 from eventpipe.store.base import FinishedStore, IndexedSplit
-from eventpipe.store.chunks import read_range
+from eventpipe.store.chunks import read_range, read_whole
 from eventpipe.store.events_layout import COLUMNS, KIND, PARTS, SCHEMA_VERSION, decode
-from eventpipe.store.location import array_node, open_group, read_array
+from eventpipe.store.markers import read_attrs
+from eventpipe.store.nodes import open_array
 
 
 class EventsStore(FinishedStore):
@@ -75,9 +76,11 @@ class EventsSplit(IndexedSplit):
 
     def _load(self) -> dict[str, np.ndarray]:
         if self._index is None:
-            group = open_group(self.location, "r", path=self.name)
-            self._parts = [str(k) for k in group.attrs["parts"]]  # type: ignore[union-attr]
-            self._index = {k: read_array(group, k).astype(np.int64, copy=False)
+            attrs = read_attrs(self.location, self.name)
+            if attrs is None or "parts" not in attrs:
+                raise StoreSchemaError(f"{self.location}: split {self.name!r} has no readable index.")
+            self._parts = [str(k) for k in attrs["parts"]]
+            self._index = {k: read_whole(open_array(self.location, f"{self.name}/{k}")).astype(np.int64, copy=False)
                            for k in ("offsets", "labels", "t0", "t1", "part_samples", "part_events")}
         return self._index
 
@@ -105,8 +108,8 @@ class EventsSplit(IndexedSplit):
     def _part_arrays(self, j: int) -> tuple[Any, ...]:
         arrays = self._arrays.get(j)
         if arrays is None:
-            group = open_group(self.location, "r", path=f"{PARTS}/{self.name}/{self._parts[j]}")
-            arrays = tuple(array_node(group, c) for c in COLUMNS)
+            path = f"{PARTS}/{self.name}/{self._parts[j]}"
+            arrays = tuple(open_array(self.location, f"{path}/{c}") for c in COLUMNS)
             self._arrays[j] = arrays
         return arrays
 

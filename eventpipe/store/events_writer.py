@@ -102,7 +102,10 @@ def begin(location: StoreLike, header: StoreHeader) -> Status:
     loc = normalize(location)
     attrs = read_attrs(loc) if exists(loc) else None
     if attrs is not None and _same_identity(attrs, header):
-        return "complete" if attrs.get(COMPLETE) else "resume"
+        if attrs.get(COMPLETE):
+            return "complete"
+        remove_partial_writes(loc)  # what the interrupted run was writing when it was killed
+        return "resume"
     _check_replaceable(loc, attrs)
     remove(loc)
     create_store(loc, header.to_attrs(), [PARTS, *(f"{PARTS}/{split}" for split in header.splits)])
@@ -189,7 +192,6 @@ def finalize(location: StoreLike, header: StoreHeader, parts: Mapping[str, Seque
     is not complete.
     """
     loc = normalize(location)
-    remove_partial_writes(loc)
     sources: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     num_samples: dict[str, int] = {}

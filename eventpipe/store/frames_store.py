@@ -66,7 +66,7 @@ from eventpipe._version import __version__
 from eventpipe.errors import StoreSchemaError, UnknownNameError
 from eventpipe.events import SensorSize
 from eventpipe.store.base import FinishedStore, IndexedSplit
-from eventpipe.store.chunks import fetch_chunks, write_index
+from eventpipe.store.chunks import fetch_chunks, read_whole, write_index
 from eventpipe.store.events_layout import KIND_ATTR
 from eventpipe.store.integrity import check_fingerprint, check_offsets, register_integrity_check
 from eventpipe.store.location import (
@@ -81,7 +81,7 @@ from eventpipe.store.location import (
     remove_partial_writes,
 )
 from eventpipe.store.markers import COMPLETE, fingerprint, mark_complete, read_attrs
-from eventpipe.store.nodes import array_metadata, create_store, group_metadata, write_nodes
+from eventpipe.store.nodes import array_metadata, create_store, group_metadata, open_array, write_nodes
 
 if TYPE_CHECKING:
     from eventpipe.frames import IntegrationSpec
@@ -216,7 +216,10 @@ def begin(location: StoreLike, header: FramesHeader, overwrite: bool = False) ->
         attrs = read_attrs(loc)
         created = attrs is not None and attrs.get(KIND_ATTR) == KIND and "fingerprint" in attrs
         if created and attrs["fingerprint"] == header.fingerprint:  # type: ignore[index]
-            return "complete" if attrs.get(COMPLETE) else "resume"  # type: ignore[union-attr]
+            if attrs.get(COMPLETE):  # type: ignore[union-attr]
+                return "complete"
+            remove_partial_writes(loc)  # what the interrupted run was writing when it was killed
+            return "resume"
         if created and not overwrite:
             raise StoreSchemaError(
                 f"{loc} holds frames that this run would not write ({_differences(attrs, header)}); "  # type: ignore[arg-type]
@@ -326,7 +329,6 @@ def finalize(
     :class:`StoreSchemaError` if a block is not complete.
     """
     loc = normalize(location)
-    remove_partial_writes(loc)
     root_attrs = read_attrs(loc)
     if root_attrs is None:
         raise StoreSchemaError(f"{loc}: the frames store's root metadata is missing or unreadable; run prepare again.")
@@ -436,8 +438,7 @@ class FramesSplit(IndexedSplit):
 
     def _load(self) -> dict[str, np.ndarray]:
         if self._index is None:
-            group = open_group(self.location, "r", path=self.name)
-            self._index = {k: np.asarray(_array(group, k)[:], dtype=np.int64)
+            self._index = {k: read_whole(open_array(self.location, f"{self.name}/{k}")).astype(np.int64, copy=False)
                            for k in ("offsets", "labels", "block_samples", "block_frames")}
         return self._index
 
@@ -449,7 +450,7 @@ class FramesSplit(IndexedSplit):
     def _block(self, j: int) -> Any:
         arr = self._arrays.get(j)
         if arr is None:
-            arr = _array(open_group(self.location, "r", path=block_path(self.name, j)), "frames")
+            arr = open_array(self.location, f"{block_path(self.name, j)}/frames")
             self._arrays[j] = arr
         return arr
 

@@ -99,9 +99,9 @@ def remove(location: StoreLike) -> None:
 
 
 def remove_partial_writes(location: StoreLike) -> None:
-    """Delete the temporary ``*.partial`` files a local Zarr store leaves when a process is killed in
-    the middle of writing a file (it writes a temporary file, then renames it). Other stores write
-    each object whole."""
+    """Delete the temporary ``*.partial`` files left in a local store by a process killed in the
+    middle of writing a file (Zarr's local store and :func:`~eventpipe.store.nodes.write_nodes`
+    write a temporary file, then rename it). Other stores write each object whole."""
     loc = normalize(location)
     if not is_local(loc):
         return

@@ -16,16 +16,19 @@ opens the nodes as its own.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from eventpipe.errors import DataNotFoundError, StoreSchemaError
 from eventpipe.store.chunks import store_chunks
 from eventpipe.store.location import StoreLike, is_local, normalize
 
 if TYPE_CHECKING:
+    import zarr
     from zarr.abc.store import Store
     from zarr.core.group import GroupMetadata
     from zarr.core.metadata.v3 import ArrayV3Metadata
@@ -83,11 +86,26 @@ def metadata_key(path: str) -> str:
 
 def write_nodes(location: StoreLike, nodes: Sequence[tuple[str, GroupMetadata | ArrayV3Metadata]],
                 chunks: Sequence[tuple[str, bytes]] = ()) -> None:
-    """Write the ``zarr.json`` of every ``(path, metadata)`` of ``nodes``, and the encoded ``chunks``
-    (``(key, bytes)``), in one call (concurrently where the store allows). Nothing is checked or
-    erased: callers remove what is in the way first."""
-    writes = [*chunks, *((metadata_key(path), document(meta)) for path, meta in nodes)]
-    store_chunks(store_of(location), writes)
+    """Write the encoded ``chunks`` (``(key, bytes)``) and then the ``zarr.json`` of every
+    ``(path, metadata)`` of ``nodes``. Nothing is checked or erased: callers remove what is in the
+    way first.
+
+    A local store's documents are written whole or not at all (a ``.partial`` file renamed into
+    place; :func:`~eventpipe.store.location.remove_partial_writes` clears what a killed process
+    left), so a completion marker is never half-written; other stores write each object whole.
+    """
+    loc = normalize(location)
+    documents = [(metadata_key(path), document(meta)) for path, meta in nodes]
+    if not is_local(loc):
+        store_chunks(store_of(loc), [*chunks, *documents])
+        return
+    store_chunks(store_of(loc), chunks)
+    for key, data in documents:
+        target = Path(loc, key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f"{target.name}.partial")
+        partial.write_bytes(data)
+        os.replace(partial, target)
 
 
 def create_store(location: StoreLike, attributes: Mapping[str, Any], groups: Sequence[str]) -> None:
@@ -112,6 +130,47 @@ def read_group_attrs(location: StoreLike, path: str = "") -> dict[str, Any] | No
         return None
     attrs = meta.get("attributes", {})
     return dict(attrs) if isinstance(attrs, dict) else None
+
+
+def open_array(location: StoreLike, path: str) -> zarr.Array:
+    """The Zarr v3 array at ``path`` of the store at ``location``, for reading. A local store's
+    ``zarr.json`` is read here and the array built from it without further I/O; other stores open
+    it through Zarr.
+
+    Raises
+    ------
+    DataNotFoundError
+        No node is at ``path``.
+    StoreSchemaError
+        Something other than a readable Zarr v3 array is there.
+    """
+    import zarr
+    from zarr.core.array import AsyncArray
+    from zarr.core.metadata.v3 import ArrayV3Metadata
+    from zarr.storage import LocalStore, StorePath
+
+    loc = normalize(location)
+    where = f"{loc}/{path}"
+    if not is_local(loc):
+        try:
+            return zarr.open_array(store=loc, path=path, mode="r", zarr_format=3)
+        except FileNotFoundError as exc:
+            raise DataNotFoundError(f"No Zarr array found at {where}.") from exc
+        except (TypeError, ValueError, KeyError) as exc:
+            raise StoreSchemaError(f"{where} is not a readable Zarr v3 array ({exc}).") from exc
+    try:
+        meta = json.loads(Path(loc, path, METADATA).read_bytes())
+    except FileNotFoundError as exc:
+        raise DataNotFoundError(f"No Zarr array found at {where}.") from exc
+    except (OSError, ValueError) as exc:
+        raise StoreSchemaError(f"{where}: the array metadata cannot be read ({exc}).") from exc
+    if not isinstance(meta, dict) or meta.get("zarr_format") != 3 or meta.get("node_type") != "array":
+        raise StoreSchemaError(f"{where} is not a Zarr v3 array.")
+    try:
+        metadata = ArrayV3Metadata.from_dict(meta)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise StoreSchemaError(f"{where}: invalid array metadata ({exc}).") from exc
+    return zarr.Array(AsyncArray(metadata, StorePath(LocalStore(loc, read_only=True), path)))
 
 
 def _read_with_zarr(location: str, path: str) -> dict[str, Any] | None:

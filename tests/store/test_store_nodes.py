@@ -8,12 +8,14 @@ import numpy as np
 import pytest
 import zarr
 
+from eventpipe.errors import DataNotFoundError, StoreSchemaError
 from eventpipe.store.chunks import write_index
 from eventpipe.store.codecs import index_compressor
 from eventpipe.store.nodes import (
     array_metadata,
     create_store,
     group_metadata,
+    open_array,
     read_group_attrs,
     write_nodes,
 )
@@ -63,3 +65,28 @@ def test_unreadable_group_metadata(tmp_path: Path) -> None:
     (loc / "zarr.json").unlink()
     (loc / "zarr.json").mkdir()  # not a file at all
     assert read_group_attrs(str(loc)) is None
+
+
+@pytest.mark.parametrize("location", ["local", "memory"])
+def test_open_array_reads_as_zarr(tmp_path: Path, location: str) -> None:
+    loc = str(tmp_path / "a.zarr") if location == "local" else f"memory://nodes-open-{tmp_path.name}/a.zarr"
+    group = zarr.open_group(loc, mode="w", zarr_format=3)
+    data = np.arange(30, dtype=np.uint16).reshape(10, 3)
+    group.create_array("g/a", shape=data.shape, dtype=data.dtype, chunks=(4, 3))[...] = data
+    arr = open_array(loc, "g/a")
+    np.testing.assert_array_equal(arr[...], data)
+    assert arr.metadata == group["g/a"].metadata
+    with pytest.raises(DataNotFoundError):
+        open_array(loc, "g/missing")
+    with pytest.raises(StoreSchemaError):
+        open_array(loc, "g")  # a group
+
+
+def test_open_array_refuses_bad_metadata(tmp_path: Path) -> None:
+    loc = tmp_path / "a.zarr"
+    zarr.open_group(str(loc), mode="w", zarr_format=3).create_array("a", shape=(4,), dtype=np.int64)
+    for text in ('{"zarr_format": 3, "node_ty', '{"zarr_format": 3, "node_type": "array"}',
+                 '{"zarr_format": 2, "node_type": "array"}'):
+        (loc / "a" / "zarr.json").write_text(text)
+        with pytest.raises(StoreSchemaError):
+            open_array(str(loc), "a")
