@@ -219,23 +219,24 @@ def store_bench(
 ) -> dict[str, Any]:
     """Events store -> frames store for ``n_samples`` Gesture-like samples with 1 and 2 workers.
 
-    Each worker count writes a fresh frames store with :func:`eventpipe.pipeline.prepare.integrate_store`
-    on a local cluster of that many single-threaded worker processes (the one ``prepare`` starts,
-    :func:`eventpipe.pipeline.dask.local_cluster`), started, connected to and with its kernels
-    compiled before the clock starts (the same code path for 1 and 2 workers, so the ratio is the
-    scaling). Each run
-    also reports ``cores_busy`` (task CPU time / wall time): on a machine shared with other work the
-    wall-clock speedup understates the scaling, and ``cores_busy`` says by how much. The stores must
-    be byte-identical. Each worker count builds the store ``repeat`` times (the fastest counts, as
-    for the kernels: these runs last under a second), one cluster at a time: an idle cluster's
-    scheduler, nannies and heartbeats would take CPU time from the other's workers.
-    ``baseline`` also runs SpikingJelly's npz -> npz builder on the same samples with the most
-    workers and compares bytes.
+    Every run writes a fresh frames store with :func:`eventpipe.pipeline.prepare.integrate_store`
+    on one local cluster of ``max(workers)`` single-threaded worker processes (the one ``prepare``
+    starts, :func:`eventpipe.pipeline.dask.local_cluster`), started, connected to and with its
+    kernels compiled before the clock starts. A run with fewer workers pins every task to the first
+    ones (``dask.annotate(workers=...)``), so the scheduler, the client and the code path are the
+    same and the ratio is the scaling. Runs go in rounds over the worker counts, ``repeat`` rounds,
+    the fastest run of each count kept (as for the kernels: a run lasts under a second, and a burst
+    of other load then slows one round, not every run of one count). Each run also reports
+    ``cores_busy`` (task CPU time / wall time): on a machine shared with other work the wall-clock
+    speedup understates the scaling, and ``cores_busy`` says by how much. The stores must be
+    byte-identical. ``baseline`` also runs SpikingJelly's npz -> npz builder on the same samples
+    with the most workers and compares bytes.
     """
     import os
     import shutil
     import tempfile
 
+    import dask
     from distributed import Client
 
     from eventpipe.pipeline.dask import local_cluster
@@ -249,17 +250,21 @@ def store_bench(
     with tempfile.TemporaryDirectory(prefix="eventpipe-bench-") as tmp:
         events_loc = os.path.join(tmp, "events.zarr")
         write_bench_events_store(events_loc, samples)
-        stores = []
-        for w in workers:
-            frames_loc = os.path.join(tmp, f"frames_{w}.zarr")
-            with (local_cluster(w, warm_up=_warm_up, keep_freed_memory=True) as address,  # as prepare's own
-                  Client(address) as client):
-                runs = []
-                for _ in range(max(1, repeat)):
+        stores = [os.path.join(tmp, f"frames_{w}.zarr") for w in workers]
+        runs: dict[int, list[Any]] = {w: [] for w in workers}
+        with (local_cluster(max(workers), warm_up=_warm_up, keep_freed_memory=True) as address,  # as prepare's own
+              Client(address) as client):
+            names = sorted(client.scheduler_info()["workers"])
+            for _ in range(max(1, repeat)):  # rounds over the worker counts: a burst of load slows one round
+                for w, frames_loc in zip(workers, stores, strict=True):
                     shutil.rmtree(frames_loc, ignore_errors=True)
-                    runs.append(integrate_store(events_loc, frames_loc, spec, scheduler=client, progress=False))
-            done = min(runs, key=lambda r: r.seconds)
-            stores.append(frames_loc)
+                    # fewer workers than the cluster's: every task pinned to the first w (restricted tasks
+                    # skip the scheduler's queue, so the full count runs unrestricted, queued as in prepare)
+                    pinned = {"workers": names[:w], "allow_other_workers": False} if w < len(names) else {}
+                    with dask.annotate(**pinned):
+                        runs[w].append(integrate_store(events_loc, frames_loc, spec, scheduler=client, progress=False))
+        for w in workers:
+            done = min(runs[w], key=lambda r: r.seconds)
             result["runs"].append({"workers": w, "seconds": done.seconds, "samples_per_s": n_samples / done.seconds,
                                    "M_events_per_s": total_events / done.seconds / 1e6,
                                    "samples_per_cpu_s": n_samples / max(done.cpu_seconds, 1e-9),
