@@ -79,6 +79,11 @@ def prepare_command(name: str, root: Path, spec: Any | None) -> str | None:
     return shlex.join(["eventpipe", "prepare", name, *option, *where])
 
 
+def _torch_name(counts: np.dtype[Any]) -> str:
+    """The torch dtype name of the smallest type DataLoader collates that holds ``counts``."""
+    return {1: "uint8", 2: "int32"}.get(counts.itemsize, "int64")
+
+
 class NeuromorphicDataset(Dataset[tuple[Any, Any]]):
     """A split of a prepared dataset as a map-style torch Dataset.
 
@@ -103,6 +108,10 @@ class NeuromorphicDataset(Dataset[tuple[Any, Any]]):
     transforms
         Applied to ``(sample, label)`` together and returning both (for label-changing
         augmentations such as a mirror with a label map); exclusive with the two above.
+    dtype
+        Element type of the frames tensors: ``torch.float32`` (default), another floating type, or
+        an integer type that holds the store's counts (``torch.uint8`` for most stores: a quarter of
+        the bytes to pass from DataLoader workers and to the GPU; convert there with ``x.float()``).
     prepare
         Build missing or outdated stores through :func:`eventpipe.pipeline.prepare.prepare`. When
         False and the data is missing, :class:`~eventpipe.errors.DataNotFoundError` gives the command
@@ -112,7 +121,8 @@ class NeuromorphicDataset(Dataset[tuple[Any, Any]]):
     dataset
         Registered dataset name; only for the generic class (the named subclasses fix it).
 
-    Items are ``(Tensor[T, P, H, W] float32, int)`` in frames mode and ``(events, int)`` otherwise.
+    Items are ``(Tensor[T, P, H, W] float32, int)`` in frames mode (``dtype`` changes the element
+    type) and ``(events, int)`` otherwise.
     """
 
     dataset_name: str = ""
@@ -131,6 +141,7 @@ class NeuromorphicDataset(Dataset[tuple[Any, Any]]):
         transform: Callable[[Any], Any] | None = None,
         target_transform: Callable[[Any], Any] | None = None,
         transforms: Callable[[Any, Any], tuple[Any, Any]] | None = None,
+        dtype: torch.dtype = torch.float32,
         prepare: bool = False,
         workers: int | None = None,
         progress: bool = True,
@@ -159,6 +170,7 @@ class NeuromorphicDataset(Dataset[tuple[Any, Any]]):
             else self.info.frames_root(self.root) / f"{self.spec.name}.zarr"
         )
         store = self._open_store(prepare, workers, progress)
+        self.dtype = self._frames_dtype(dtype, store)
         self.classes: tuple[str, ...] = tuple(store.classes)
         self.sensor_size: SensorSize = SensorSize(*store.sensor)
         reader = store.split(split)
@@ -191,6 +203,27 @@ class NeuromorphicDataset(Dataset[tuple[Any, Any]]):
             fn=fn,
             drop_incomplete=drop_incomplete,
         )
+
+    def _frames_dtype(self, dtype: Any, store: Any) -> torch.dtype:
+        """``dtype`` checked against the mode and the store's counts."""
+        if not isinstance(dtype, torch.dtype):
+            raise ConfigError(f"Expected dtype as a torch.dtype (torch.float32, torch.uint8, ...). Got {dtype!r} instead.")
+        if self.spec is None:
+            if dtype != torch.float32:
+                raise ConfigError("dtype= sets the element type of frames; raw events have their own (pass a mode).")
+            return dtype
+        try:
+            target = torch.empty(0, dtype=dtype).numpy().dtype
+        except TypeError:
+            target = None
+        counts = np.dtype(store.dtype)
+        if target is None or dtype.is_complex or target.kind == "b" or (
+                target.kind in "iu" and not np.can_cast(counts, target, "safe")):
+            raise ConfigError(
+                f"Invalid value {dtype} for argument dtype: frames of {self.store_path.name} are {counts} counts; "
+                "valid are torch.float16, torch.float32, torch.float64 and integer types that hold "
+                f"{counts} (e.g. torch.{_torch_name(counts)}).")
+        return dtype
 
     def _open(self) -> Any:
         if self.spec is None:
@@ -267,12 +300,12 @@ class NeuromorphicDataset(Dataset[tuple[Any, Any]]):
         return int(index) % n
 
     def load(self, index: int) -> Any:
-        """Sample ``index`` before any transform: frames ``Tensor[T, P, H, W]`` float32, or events."""
+        """Sample ``index`` before any transform: frames ``Tensor[T, P, H, W]`` of ``dtype``, or events."""
         i = self._index(index)
         reader = self._split_reader()
         if self.spec is None:
             return reader.events(i)
-        frames = torch.empty(self.sensor_size.frame_shape(reader.num_frames(i)), dtype=torch.float32)
+        frames = torch.empty(self.sensor_size.frame_shape(reader.num_frames(i)), dtype=self.dtype)
         reader.frames(i, out=frames.numpy())  # decoded straight into the tensor
         return frames
 

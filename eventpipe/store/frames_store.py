@@ -489,11 +489,13 @@ def _read_frames(arr: Any, start: int, stop: int, out: np.ndarray) -> None:
     """Frames ``[start, stop)`` of a block's frames array (counted over its ``[.., P, H, W]`` frames,
     whatever its number of dimensions) into ``out``: the chunks read directly
     (:func:`~eventpipe.store.chunks.fetch_chunks`) and decoded straight into ``out``, through
-    Zarr when the array has other codecs (e.g. rewritten by another tool)."""
+    Zarr when the array has other codecs (e.g. rewritten by another tool) or ``out`` is not a
+    C-contiguous integer, float32 or float64 array."""
     from eventpipe.store.sparse_counts import SparseCountsCodec, decode_into
 
     frame_shape = arr.shape[-3:]
-    if not isinstance(arr.metadata.codecs[0], SparseCountsCodec) or not out.flags.c_contiguous:
+    direct = out.dtype.kind in "iu" or out.dtype in (np.float32, np.float64)  # what the codec writes (not float16)
+    if not isinstance(arr.metadata.codecs[0], SparseCountsCodec) or not out.flags.c_contiguous or not direct:
         per_row = int(np.prod(arr.shape[1:-3], dtype=np.int64))  # frames per row: T, or 1 for variable T
         first = start // per_row
         rows = np.asarray(arr[first:-(-stop // per_row)]).reshape(-1, *frame_shape)  # only the sample's rows

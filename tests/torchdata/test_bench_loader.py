@@ -39,8 +39,10 @@ def test_bad_workers_option() -> None:
 def test_small_run_end_to_end(tmp_path: Path) -> None:
     result = run(users=2, events_per_second=3000, workers=(0,), batch_size=8, epochs=1, root=tmp_path, prepare_workers=1)
     json.dumps(result)
-    assert {r["source"] for r in result["rows"]} == {"frames_store", "npz_float64", "to_frames"}
+    assert {r["source"] for r in result["rows"]} == {"frames_store", "frames_store_uint8", "npz_float64", "to_frames"}
     assert all(r["samples_per_s"] > 0 for r in result["rows"])
     assert result["config"]["samples"] == len(list((tmp_path / "npz_float64").iterdir())) > 10
-    assert set(result["speedup_vs_npz"]) == {"0"}
+    assert {s: set(by_w) for s, by_w in result["speedup_vs_npz"].items()} == {
+        "frames_store": {"0"}, "frames_store_uint8": {"0"}}
+    assert set(result["meets_target"]) == {"frames_store", "frames_store_uint8"}
     assert [r["x npz"] for r in table_rows(result) if r["source"] == "npz_float64"] == [1.0]

@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader
 from eventpipe.collate import pad_sequence_collate, padded_sequence_mask
 from eventpipe.datasets import ASLDVS, CIFAR10DVS, NMNIST, SHD, Demo, DVS128Gesture, NCaltech101
 from eventpipe.datasets.torch_datasets import NeuromorphicDataset
-from eventpipe.errors import StoreSchemaError
+from eventpipe.errors import ConfigError, StoreSchemaError
 from eventpipe.frames import reference
 from eventpipe.transforms import RandomHorizontalFlip, ToFrames, mirror_label_map
 
@@ -64,6 +64,33 @@ def test_to_frames_on_the_fly_equals_the_store(stores_root: Path) -> None:
     on_the_fly = Demo(stores_root, split="test", transform=ToFrames(stored.sensor_size, frames=4))
     for i in range(len(stored)):
         assert torch.equal(stored[i][0], on_the_fly[i][0])
+
+
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.int16, torch.int64, torch.float16, torch.float64])
+def test_frames_in_another_dtype(stores_root: Path, dtype: torch.dtype) -> None:
+    """Fixed and variable T, each sample equal to the float32 default and collated in its dtype."""
+    for mode in ({"frames": 4}, {"duration_us": 50_000}):
+        default = DVS128Gesture(stores_root, split="test", prepare=True, workers=1, progress=False, **mode)
+        other = DVS128Gesture(stores_root, split="test", dtype=dtype, **mode)
+        for i in range(len(default)):
+            x, y = other[i]
+            assert x.dtype == dtype and y == default[i][1]
+            assert torch.equal(x.double(), default[i][0].double())
+    x, _ = next(iter(DataLoader(DVS128Gesture(stores_root, split="test", frames=4, dtype=dtype), batch_size=3)))
+    assert x.dtype == dtype and x.shape[0] == 3
+
+
+@pytest.mark.parametrize("dtype", [torch.int8, torch.bool, torch.bfloat16, torch.complex64, "float32", np.float32])
+def test_frames_dtype_refused(stores_root: Path, dtype: object) -> None:
+    DVS128Gesture(stores_root, split="test", frames=4, prepare=True, workers=1, progress=False)
+    with pytest.raises(ConfigError, match="dtype"):
+        DVS128Gesture(stores_root, split="test", frames=4, dtype=dtype)  # type: ignore[arg-type]
+
+
+def test_dtype_needs_frames(stores_root: Path) -> None:
+    with pytest.raises(ConfigError, match="element type of frames"):
+        DVS128Gesture(stores_root, split="test", dtype=torch.uint8)
+    assert DVS128Gesture(stores_root, split="test", dtype=torch.float32)[0][0].dtype.names == ("t", "x", "y", "p")
 
 
 def test_mirror_transform_relabels_gestures(stores_root: Path) -> None:
