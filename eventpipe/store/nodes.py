@@ -103,7 +103,7 @@ def write_nodes(location: StoreLike, nodes: Sequence[tuple[str, GroupMetadata | 
     for key, data in documents:
         target = Path(loc, key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f"{target.name}.partial")
+        partial = target.with_name(f"{target.name}.{os.getpid()}.partial")  # one per writer
         partial.write_bytes(data)
         os.replace(partial, target)
 

@@ -53,6 +53,8 @@ def test_store_created_and_indexed(tmp_path: Path, location: str) -> None:
     assert root["train/empty"].shape == (0,)
     assert read_group_attrs(loc, "train/offsets") is None  # an array, not a group
     assert read_group_attrs(loc, "missing") is None
+    if location == "local":  # documents are renamed into place: no temporary file stays behind
+        assert not list((tmp_path / "s.zarr").rglob("*.partial"))
 
 
 def test_unreadable_group_metadata(tmp_path: Path) -> None:
