@@ -8,9 +8,11 @@ import numpy as np
 
 from eventpipe.errors import DataNotFoundError, StoreSchemaError
 from eventpipe.events import SensorSize
+from eventpipe.store.chunks import read_whole
 from eventpipe.store.events_layout import KIND_ATTR
-from eventpipe.store.location import StoreLike, exists, normalize, open_group
+from eventpipe.store.location import StoreLike, exists, normalize
 from eventpipe.store.markers import COMPLETE, read_attrs
+from eventpipe.store.nodes import child_arrays, open_array
 
 S = TypeVar("S", bound="FinishedStore")
 
@@ -111,8 +113,9 @@ class IndexedSplit:
     def meta_columns(self) -> dict[str, np.ndarray]:
         """Per-sample metadata columns (e.g. user, lighting), each an array of length ``n``."""
         if self._meta is None:
-            group = open_group(self.location, "r", path=f"{self.name}/meta")
-            self._meta = {name: np.asarray(arr[:]) for name, arr in sorted(group.arrays())}
+            path = f"{self.name}/meta"
+            self._meta = {name: np.asarray(read_whole(open_array(self.location, f"{path}/{name}")))
+                          for name in child_arrays(self.location, path)}
         return self._meta
 
     def meta(self, i: int) -> dict[str, Any]:

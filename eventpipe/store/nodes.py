@@ -173,6 +173,27 @@ def open_array(location: StoreLike, path: str) -> zarr.Array:
     return zarr.Array(AsyncArray(metadata, StorePath(LocalStore(loc, read_only=True), path)))
 
 
+def child_arrays(location: StoreLike, path: str) -> list[str]:
+    """Names of the arrays directly inside the group at ``path``, sorted; :class:`DataNotFoundError`
+    when no group is there."""
+    loc = normalize(location)
+    if read_group_attrs(loc, path) is None:
+        raise DataNotFoundError(f"No Zarr group found at {loc}/{path}.")
+    if not is_local(loc):
+        from eventpipe.store.location import open_group
+
+        return sorted(open_group(loc, "r", path=path).array_keys())
+    names = []
+    for entry in os.scandir(Path(loc, path)):
+        try:
+            meta = json.loads(Path(entry.path, METADATA).read_bytes()) if entry.is_dir() else None
+        except (OSError, ValueError):
+            continue
+        if isinstance(meta, dict) and meta.get("node_type") == "array":
+            names.append(entry.name)
+    return sorted(names)
+
+
 def _read_with_zarr(location: str, path: str) -> dict[str, Any] | None:
     from eventpipe.store.location import open_group
 

@@ -13,6 +13,7 @@ from eventpipe.store.chunks import write_index
 from eventpipe.store.codecs import index_compressor
 from eventpipe.store.nodes import (
     array_metadata,
+    child_arrays,
     create_store,
     group_metadata,
     open_array,
@@ -92,3 +93,14 @@ def test_open_array_refuses_bad_metadata(tmp_path: Path) -> None:
         (loc / "a" / "zarr.json").write_text(text)
         with pytest.raises(StoreSchemaError):
             open_array(str(loc), "a")
+
+
+@pytest.mark.parametrize("location", ["local", "memory"])
+def test_child_arrays(tmp_path: Path, location: str) -> None:
+    loc = str(tmp_path / "c.zarr") if location == "local" else f"memory://nodes-children-{tmp_path.name}/c.zarr"
+    create_store(loc, {}, ["meta", "meta/sub"])
+    write_index(loc, {"meta/b": np.arange(3), "meta/a": np.array(["x", "y", "z"], dtype=np.dtypes.StringDType())})
+    assert child_arrays(loc, "meta") == ["a", "b"]  # sorted; the sub-group is not an array
+    assert child_arrays(loc, "meta/sub") == []
+    with pytest.raises(DataNotFoundError):
+        child_arrays(loc, "nothing")
