@@ -7,10 +7,12 @@ Shared by every store (the frames store reuses them):
 - :mod:`eventpipe.store.location`: ``open_group(path_or_url, mode)``, ``normalize``, ``exists``,
   ``remove``, ``size_on_disk``.
 - :mod:`eventpipe.store.codecs`: the measured Blosc/zstd codecs and chunk sizes.
-- :mod:`eventpipe.store.chunks`: ``write_array(group, name, data, compressor, chunk)``, a whole 1-D
-  array written ~3x faster than through Zarr's codec pipeline, byte-identical to it;
-  ``read_range``, the same chunks read back and decoded directly; ``fetch_chunks``, stored chunks as bytes; ``write_index``,
-  the per-sample index arrays of both stores.
+- :mod:`eventpipe.store.nodes`: groups' and arrays' ``zarr.json`` built with Zarr's own metadata
+  classes and written or read directly (``write_nodes``, ``create_store``, ``open_array``,
+  ``read_group_attrs``, ``child_arrays``), without Zarr's per-call thread hops.
+- :mod:`eventpipe.store.chunks`: ``blosc_array(path, data, compressor, chunk)``, a whole 1-D array's
+  metadata and chunks encoded ~3x faster than through Zarr's codec pipeline, byte-identical to it; ``read_range``/``read_whole``, the same chunks read back and decoded directly;
+  ``fetch_chunks``, stored chunks as bytes; ``write_index``, the per-sample index arrays of both stores.
 - :mod:`eventpipe.store.markers`: ``fingerprint``, ``mark_complete``/``is_complete`` (completion
   markers written after the data), ``read_attrs``, ``file_sha256``.
 - :mod:`eventpipe.store.lock`: ``store_lock(path_or_url)``, raising ``StoreLockedError``.

@@ -60,14 +60,6 @@ def blosc_array(
     return metadata, writes
 
 
-def write_array(location: StoreLike, path: str, data: np.ndarray, compressor: BloscCodec, chunk: int) -> None:
-    """Write the 1-D array ``path`` of the store at ``location`` (see :func:`blosc_array`)."""
-    from eventpipe.store.nodes import write_nodes
-
-    metadata, writes = blosc_array(path, data, compressor, chunk)
-    write_nodes(location, [(path, metadata)], writes)
-
-
 def store_chunks(store: Any, writes: Sequence[tuple[str, bytes]]) -> None:
     """Store every encoded chunk ``(key, bytes)`` of ``writes`` in the Zarr ``store``.
 

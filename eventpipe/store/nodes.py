@@ -6,7 +6,10 @@ frames block's group and array that way measured ~23 ms on this project's refere
 0.2 ms to build the same two documents with Zarr's own metadata classes and write them as files.
 The documents are Zarr's to the byte (they come from :class:`~zarr.core.metadata.v3.ArrayV3Metadata`
 and :class:`~zarr.core.group.GroupMetadata`; a test compares them with ``create_array``'s), so Zarr
-opens the nodes as its own.
+opens the nodes as its own. Reading goes the same way: :func:`read_group_attrs`, :func:`open_array`
+(a ``zarr.Array`` built from its document) and :func:`child_arrays` read a local store's documents
+as files; other stores (fsspec URLs) go through Zarr for reading and get every object whole, in one
+call, for writing.
 
 >>> metadata = array_metadata((4,), np.dtype("int64"), (4,), codecs=[{"name": "bytes"}])
 >>> metadata.encode_chunk_key((0,))
@@ -25,7 +28,7 @@ import numpy as np
 
 from eventpipe.errors import DataNotFoundError, StoreSchemaError
 from eventpipe.store.chunks import store_chunks
-from eventpipe.store.location import StoreLike, is_local, normalize
+from eventpipe.store.location import StoreLike, is_local, normalize, open_group
 
 if TYPE_CHECKING:
     import zarr
@@ -180,8 +183,6 @@ def child_arrays(location: StoreLike, path: str) -> list[str]:
     if read_group_attrs(loc, path) is None:
         raise DataNotFoundError(f"No Zarr group found at {loc}/{path}.")
     if not is_local(loc):
-        from eventpipe.store.location import open_group
-
         return sorted(open_group(loc, "r", path=path).array_keys())
     names = []
     for entry in os.scandir(Path(loc, path)):
@@ -195,8 +196,6 @@ def child_arrays(location: StoreLike, path: str) -> list[str]:
 
 
 def _read_with_zarr(location: str, path: str) -> dict[str, Any] | None:
-    from eventpipe.store.location import open_group
-
     try:
         return dict(open_group(location, "r", path=path).attrs)
     except (OSError, ValueError, KeyError, TypeError):

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from zarr.codecs import BloscCodec
 
 from eventpipe.events import EVENT_DTYPE, SensorSize
 from eventpipe.store import events_writer
+from eventpipe.store.chunks import blosc_array
 from eventpipe.store.events_layout import encode
+from eventpipe.store.nodes import write_nodes
 from eventpipe.store.samples import SampleBatch
 
 SENSOR = SensorSize(16, 12, 2)
@@ -53,3 +56,9 @@ def build_store(
             keys[split].append(key)
     events_writer.finalize(location, header, keys)
     return header
+
+
+def write_array(location: str, path: str, data: np.ndarray, compressor: BloscCodec, chunk: int) -> None:
+    """The 1-D array ``path`` holding ``data``, written as the stores write theirs."""
+    metadata, chunks = blosc_array(path, data, compressor, chunk)
+    write_nodes(location, [(path, metadata)], chunks)

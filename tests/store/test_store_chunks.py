@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import zarr
+from store_helpers import write_array
 
-from eventpipe.store.chunks import write_array
 from eventpipe.store.codecs import column_compressor
 
 

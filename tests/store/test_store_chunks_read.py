@@ -5,9 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import zarr
+from store_helpers import write_array
 from zarr.codecs import BloscCodec, ZstdCodec
 
-from eventpipe.store.chunks import read_range, write_array
+from eventpipe.store.chunks import read_range
 from eventpipe.store.codecs import column_compressor
 
 
