@@ -189,6 +189,8 @@ def run_tasks(
                 if on_result is not None and on_result(result) is False:
                     break
             return results
+        if not args:
+            return results
         from distributed import as_completed
 
         order = list(range(len(args)))
@@ -196,8 +198,6 @@ def run_tasks(
             order.sort(key=lambda i: -cost(args[i]))  # stable: ties keep their order
         # One graph for all tasks (per-task submits cost ~1.5x the scheduler time); tasks of one
         # graph without dependencies start in the order given (a test holds Dask to it).
-        if not args:
-            return results
         futures = client.map(fn, *(list(column) for column in zip(*(args[i] for i in order), strict=True)), pure=False)
         index = {f.key: i for f, i in zip(futures, order, strict=True)}
         # Results come with the futures as they finish (not one call each), waited for on this client's

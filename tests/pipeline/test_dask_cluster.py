@@ -30,6 +30,7 @@ def test_costliest_first_and_kept_memory() -> None:
             done = run_tasks(int, [(i,) for i in range(len(costs))], given, progress=False,
                              cost=lambda a: costs[a[0]])
         assert given is client and client.status == "running"
+        assert run_tasks(int, [], client, progress=False) == []
     assert done == [3, 5, 7, 1, 6, 4, 2, 0]  # by decreasing cost, ties in the given order
     assert dict(os.environ) == environ  # the workers' settings stay out of this process's environment
     assert run_tasks(int, [(2,), (1,)], None, cost=lambda a: a[0], progress=False) == [2, 1]  # in-process: as given
