@@ -192,6 +192,9 @@ def finalize(location: StoreLike, header: StoreHeader, parts: Mapping[str, Seque
     is not complete.
     """
     loc = normalize(location)
+    root_attrs = read_attrs(loc)
+    if root_attrs is None:  # checked before anything is written: Zarr would recreate a bare root
+        raise StoreSchemaError(f"{loc}: the events store's root metadata is missing or unreadable; convert again.")
     sources: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     num_samples: dict[str, int] = {}
@@ -249,9 +252,6 @@ def finalize(location: StoreLike, header: StoreHeader, parts: Mapping[str, Seque
         "num_events": num_events,
     }
     summary["fingerprint"] = store_fingerprint({**header.to_attrs(), **summary})
-    root_attrs = read_attrs(loc)
-    if root_attrs is None:
-        raise StoreSchemaError(f"{loc}: the events store's root metadata is missing or unreadable; convert again.")
     return mark_complete(loc, "", {**root_attrs, **summary})
 
 

@@ -132,6 +132,15 @@ class TestBegin:
         fst.finalize(loc, h, {"train": np.zeros(1)}, {})
         assert fst.begin(loc, h) == "complete"
 
+    def test_finalize_refuses_a_store_without_root_metadata(self, tmp_path: Path) -> None:
+        loc = str(tmp_path / "s.zarr")
+        h = header(self.spec, self.blocks)
+        fst.begin(loc, h)
+        fst.write_block(loc, "train", 0, [np.zeros((2, 2, 3, 4), np.uint8)], SENSOR, 2)
+        (tmp_path / "s.zarr" / "zarr.json").unlink()
+        with pytest.raises(StoreSchemaError, match="root metadata is missing or unreadable"):
+            fst.finalize(loc, h, {"train": np.zeros(1)}, {})
+
     def test_other_fingerprint_is_refused_with_advice(self, tmp_path: Path) -> None:
         loc = str(tmp_path / "s.zarr")
         fst.begin(loc, header(self.spec, self.blocks))

@@ -119,6 +119,32 @@ def test_finalize_refuses_incomplete_parts(tmp_path: Path) -> None:
         events_writer.finalize(location, header, {"train": ["p00000"]})
 
 
+def test_finalize_refuses_a_store_without_root_metadata(tmp_path: Path) -> None:
+    location = str(tmp_path / "events.zarr")
+    header = events_writer.StoreHeader("toy", SENSOR, CLASSES, ("train",), {}, "p")
+    events_writer.begin(location, header)
+    (tmp_path / "events.zarr" / "zarr.json").unlink()
+    with pytest.raises(StoreSchemaError, match="root metadata is missing or unreadable"):
+        events_writer.finalize(location, header, {"train": []})
+
+
+def test_resume_clears_leftover_partial_files(tmp_path: Path) -> None:
+    location = str(tmp_path / "events.zarr")
+    header = events_writer.StoreHeader("toy", SENSOR, CLASSES, ("train",), {}, "p")
+    events_writer.begin(location, header)
+    leftover = tmp_path / "events.zarr" / "parts" / "train" / "zarr.json.123.partial"
+    leftover.write_text("{")  # a killed writer's temporary file
+    assert events_writer.begin(location, header) == "resume" and not leftover.exists()
+
+
+def test_split_without_its_index_is_refused(tmp_path: Path) -> None:
+    location = str(tmp_path / "events.zarr")
+    build_store(location, {"train": [random_batch(np.random.default_rng(0), [2])]})
+    (tmp_path / "events.zarr" / "train" / "zarr.json").write_text('{"zarr_format": 3, "node_ty')  # cut short
+    with pytest.raises(StoreSchemaError, match="split 'train' has no readable index"):
+        EventsStore.open(location).split("train").events(0)
+
+
 def test_sources_are_listed_and_fingerprinted(tmp_path: Path) -> None:
     location = str(tmp_path / "events.zarr")
     build_store(location, {"train": [random_batch(np.random.default_rng(4), [2]), random_batch(np.random.default_rng(5), [1])]})
