@@ -227,14 +227,16 @@ def store_bench(
     same and the ratio is the scaling. Runs go in rounds over the worker counts, ``repeat`` rounds,
     the fastest run of each count kept (as for the kernels: a run lasts under a second, and a burst
     of other load then slows one round, not every run of one count). Each run also reports
-    ``cores_busy`` (task CPU time / wall time): on a machine shared with other work the wall-clock
-    speedup understates the scaling, and ``cores_busy`` says by how much. The stores must be
+    ``cores_busy`` (the worker processes' CPU time / wall time): on a machine shared with other
+    work the wall-clock speedup understates the scaling, and ``cores_busy`` says by how much. The
+    stores must be
     byte-identical. ``baseline`` also runs SpikingJelly's npz -> npz builder on the same samples
     with the most workers and compares bytes.
     """
     import os
     import shutil
     import tempfile
+    import time
 
     import dask
     from distributed import Client
@@ -261,14 +263,17 @@ def store_bench(
                     # fewer workers than the cluster's: every task pinned to the first w (restricted tasks
                     # skip the scheduler's queue, so the full count runs unrestricted, queued as in prepare)
                     pinned = {"workers": names[:w], "allow_other_workers": False} if w < len(names) else {}
+                    cpu = client.run(time.process_time)
                     with dask.annotate(**pinned):
-                        runs[w].append(integrate_store(events_loc, frames_loc, spec, scheduler=client, progress=False))
+                        seconds = integrate_store(events_loc, frames_loc, spec, scheduler=client, progress=False).seconds
+                    cpu_seconds = sum(client.run(time.process_time).values()) - sum(cpu.values())
+                    runs[w].append((seconds, cpu_seconds))
         for w in workers:
-            done = min(runs[w], key=lambda r: r.seconds)
-            result["runs"].append({"workers": w, "seconds": done.seconds, "samples_per_s": n_samples / done.seconds,
-                                   "M_events_per_s": total_events / done.seconds / 1e6,
-                                   "samples_per_cpu_s": n_samples / max(done.cpu_seconds, 1e-9),
-                                   "cores_busy": done.cpu_seconds / done.seconds})
+            seconds, cpu_seconds = min(runs[w])
+            result["runs"].append({"workers": w, "seconds": seconds, "samples_per_s": n_samples / seconds,
+                                   "M_events_per_s": total_events / seconds / 1e6,
+                                   "samples_per_cpu_s": n_samples / max(cpu_seconds, 1e-9),
+                                   "cores_busy": cpu_seconds / seconds})
         result["frames_store_bytes"] = size_on_disk(stores[0])
         result["identical_stores"] = all(_same_files(stores[0], s) for s in stores[1:])
         by_w = {r["workers"]: r for r in result["runs"]}

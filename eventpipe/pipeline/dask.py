@@ -166,6 +166,7 @@ def run_tasks(
     weight: Callable[[tuple[Any, ...]], int] | None = None,
     cost: Callable[[tuple[Any, ...]], float] | None = None,
     on_result: Callable[[Any], bool] | None = None,
+    collect: bool = True,
 ) -> list[Any]:
     """Run ``fn(*a)`` for every ``a`` in ``args`` as one task each; results in completion order.
 
@@ -175,6 +176,13 @@ def run_tasks(
     Without a client the tasks run here, in the order given. ``on_result`` sees every
     result as it arrives; when it returns ``False`` the remaining tasks are cancelled and the
     results so far are returned.
+
+    With ``collect=False`` (for tasks whose output is in a store) the results stay on the workers
+    and the finished futures are returned instead (nothing without a client); ``on_result`` never
+    runs. On a cluster, fetching each result costs a round trip through the scheduler, CPU time
+    that busy workers pay for when the scheduler shares their cores. Releasing the futures makes the
+    scheduler and the workers forget the tasks: hold on to them while this process has more to do
+    (a local cluster's scheduler runs in it and would take turns with that work).
     """
     from tqdm.auto import tqdm
 
@@ -184,10 +192,11 @@ def run_tasks(
         if client is None:
             for a, w in zip(args, weights, strict=True):
                 result = fn(*a)
-                results.append(result)
                 bar.update(w)
-                if on_result is not None and on_result(result) is False:
-                    break
+                if collect:
+                    results.append(result)
+                    if on_result is not None and on_result(result) is False:
+                        break
             return results
         if not args:
             return results
@@ -200,17 +209,24 @@ def run_tasks(
         # graph without dependencies start in the order given (a test holds Dask to it).
         futures = client.map(fn, *(list(column) for column in zip(*(args[i] for i in order), strict=True)), pure=False)
         index = {f.key: i for f, i in zip(futures, order, strict=True)}
-        # Results come with the futures as they finish (not one call each), waited for on this client's
-        # event loop: as_completed otherwise uses the newest client's, which may be another cluster's.
-        stream = as_completed(futures, loop=client.loop, with_results=True)
+        # Results (if collected) come with the futures as they finish, not one call each, waited for
+        # on this client's event loop: as_completed otherwise uses the newest client's, which may be
+        # another cluster's.
+        stream = as_completed(futures, loop=client.loop, with_results=collect)
         try:
-            for future, result in stream:
-                results.append(result)
+            for item in stream:
+                future = item[0] if collect else item
+                if future.status == "error":
+                    future.result()  # raises the task's exception here
                 bar.update(weights[index[future.key]])
-                if on_result is not None and on_result(result) is False:
-                    break
+                if collect:
+                    results.append(item[1])
+                    if on_result is not None and on_result(item[1]) is False:
+                        break
         finally:
             pending = [f for f in futures if not f.done()]
             if pending:
                 client.cancel(pending)
+        if not collect:
+            return futures
     return results

@@ -112,13 +112,9 @@ def _events_split(location: str, split: str, fingerprint: str) -> Any:
 def integrate_block(
     events_location: str, frames_location: str, split: str, block: int, start: int, stop: int,
     spec: IntegrationSpec, source_fingerprint: str,
-) -> dict[str, Any]:
-    """One task: integrate samples ``start:stop`` of ``split`` and write them as block ``block``.
-
-    Returns the block's summary with ``events`` integrated and ``cpu_s``, the CPU time the worker
-    process spent on it (exact for single-threaded workers).
-    """
-    cpu = time.process_time()
+) -> None:
+    """One task: integrate samples ``start:stop`` of ``split`` and write them as block ``block``
+    (its summary goes into the store, read back by ``finalize``)."""
     samples = _events_split(events_location, split, source_fingerprint)
     sensor = samples.sensor
     meta = samples.meta_columns
@@ -126,8 +122,7 @@ def integrate_block(
     for i in range(start, stop):
         name = sample_name(split, i, {k: v[i] for k, v in meta.items()}) if meta else f"{split}[{i}]"
         frames.append(spec(samples.events(i), sensor, sample=name))
-    summary = frames_store.write_block(frames_location, split, block, frames, sensor, spec.fixed_frames)
-    return {**summary, "events": int(samples.offsets[stop] - samples.offsets[start]), "cpu_s": time.process_time() - cpu}
+    frames_store.write_block(frames_location, split, block, frames, sensor, spec.fixed_frames)
 
 
 def _has_raw_files(raw_dir: Path) -> bool:
@@ -177,15 +172,13 @@ def _header(es: Any, splits: dict[str, Any], spec: IntegrationSpec, block_events
 @dataclass(frozen=True)
 class IntegrateResult:
     """What :func:`integrate_store` did: ``status`` (``"prepared"``, ``"resumed"``, ``"up-to-date"``), the
-    store's root attributes, and the samples and events integrated by this call in ``seconds``;
-    ``cpu_seconds`` is the CPU time the tasks used, summed over workers."""
+    store's root attributes, and the samples and events integrated by this call in ``seconds``."""
 
     status: str
     attrs: dict[str, Any]
     samples: int
     events: int
     seconds: float
-    cpu_seconds: float = 0.0
 
 
 def integrate_store(
@@ -228,19 +221,20 @@ def integrate_store(
         events = sum(int(splits[a[2]].offsets[a[5]] - splits[a[2]].offsets[a[4]]) for a in todo)
         if workers is None and scheduler is None and events < SMALL_JOB_EVENTS:
             workers = 1
-        results: list[dict[str, Any]] = []
+        # the blocks' futures, released once the store is final: a local scheduler forgetting them
+        # in this process took turns with finalize and made it 2-3x slower
+        finished: list[Any] = []
         if todo:
             with dask_client(workers, scheduler, n_tasks=len(todo), keep_freed_memory=True) as client:
-                results = run_tasks(integrate_block, todo, client, progress=progress,
-                                    desc=f"integrate {es.dataset} {spec.name}", unit="sample",
-                                    weight=lambda a: a[5] - a[4],
-                                    cost=lambda a: float(splits[a[2]].offsets[a[5]] - splits[a[2]].offsets[a[4]]))
+                finished = run_tasks(integrate_block, todo, client, progress=progress, collect=False,
+                                     desc=f"integrate {es.dataset} {spec.name}", unit="sample",
+                                     weight=lambda a: a[5] - a[4],
+                                     cost=lambda a: float(splits[a[2]].offsets[a[5]] - splits[a[2]].offsets[a[4]]))
         attrs = frames_store.finalize(frames_location, header, {s: sp.labels for s, sp in splits.items()},
                                       {s: sp.meta_columns for s, sp in splits.items()})
-    return IntegrateResult(
-        "prepared" if status == "new" else "resumed", attrs, sum(r["samples"] for r in results),
-        sum(r["events"] for r in results), time.perf_counter() - started, sum(r["cpu_s"] for r in results),
-    )
+        del finished
+    return IntegrateResult("prepared" if status == "new" else "resumed", attrs, sum(a[5] - a[4] for a in todo),
+                           events, time.perf_counter() - started)
 
 
 def _dry_run(name: str, root: Path, events_location: str, frames_location: str | None,
