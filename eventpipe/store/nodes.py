@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,12 +61,11 @@ def array_metadata(
 ) -> ArrayV3Metadata:
     """A Zarr v3 array's metadata: regular ``chunks``, default ``/`` chunk keys, ``codecs`` in order
     (serializer first, then compressors), as ``create_array`` would make it."""
-    from zarr.core.dtype import get_data_type_from_native_dtype
     from zarr.core.metadata.v3 import ArrayV3Metadata
 
     return ArrayV3Metadata(
         shape=tuple(shape),
-        data_type=get_data_type_from_native_dtype(np.dtype(dtype)),
+        data_type=_zarr_dtype(np.dtype(dtype)),
         chunk_grid={"name": "regular", "configuration": {"chunk_shape": tuple(chunks)}},
         chunk_key_encoding={"name": "default", "separator": "/"},
         fill_value=fill_value,
@@ -73,6 +73,14 @@ def array_metadata(
         attributes=dict(attributes or {}),
         dimension_names=None,
     )
+
+
+@lru_cache(maxsize=64)
+def _zarr_dtype(dtype: np.dtype[Any]) -> Any:
+    """Zarr's data type for ``dtype`` (immutable; finding it searches Zarr's registry, ~0.3 ms)."""
+    from zarr.core.dtype import get_data_type_from_native_dtype
+
+    return get_data_type_from_native_dtype(dtype)
 
 
 def document(metadata: GroupMetadata | ArrayV3Metadata) -> bytes:
