@@ -102,6 +102,7 @@ def test_store_equals_integrate(root: Path, spec: IntegrationSpec) -> None:
             np.testing.assert_array_equal(got, frames)
             assert fr_split.meta(i) == {"take": i}
     assert result.samples_written == 19 and result.num_samples == {"train": 14, "test": 5}
+    assert result.events_integrated == sum(int(es.split(s).offsets[-1]) for s in es.splits)
     assert result.num_frames == {s: int(fs.split(s).offsets[-1]) for s in fs.splits}
 
 
