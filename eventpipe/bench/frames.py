@@ -229,9 +229,8 @@ def store_bench(
     of other load then slows one round, not every run of one count). Each run also reports
     ``cores_busy`` (the worker processes' CPU time / wall time): on a machine shared with other
     work the wall-clock speedup understates the scaling, and ``cores_busy`` says by how much. The
-    stores must be
-    byte-identical. ``baseline`` also runs SpikingJelly's npz -> npz builder on the same samples
-    with the most workers and compares bytes.
+    stores must be byte-identical. ``baseline`` also runs SpikingJelly's npz -> npz builder on the
+    same samples with the most workers and compares bytes.
     """
     import os
     import shutil

@@ -283,11 +283,10 @@ def _encode_chunks(path: str, metadata: Any, data: np.ndarray) -> list[tuple[str
 
 def write_block(
     location: StoreLike, split: str, block: int, frames: Sequence[np.ndarray], sensor: SensorSize, fixed_t: int | None
-) -> dict[str, Any]:
-    """Write the frames of one block (one ``[T, P, H, W]`` array per sample) and mark it complete.
-
-    Returns the block's summary: samples, frames, dtype, max count and bytes before compression.
-    """
+) -> None:
+    """Write the frames of one block (one ``[T, P, H, W]`` array per sample) and mark it complete,
+    with its summary (frames per sample, dtype, max count, bytes before compression) in the block's
+    attributes, where :func:`finalize` reads it."""
     shape = sensor.frame_shape(0)[1:]
     n_frames = [int(len(f)) for f in frames]
     dtype = np.result_type(np.uint8, *(f.dtype for f in frames))
@@ -309,7 +308,6 @@ def write_block(
         "nbytes": int(data.nbytes),
     }
     mark_complete(normalize(location), path, summary)
-    return {"split": split, "block": block, "samples": len(frames), "frames": sum(n_frames), **summary}
 
 
 def _array(group: Any, name: str) -> Any:
