@@ -66,4 +66,7 @@ def frames(
         typer.echo(format_table(runs))
         typer.echo(f"  frames store {s['frames_store_bytes'] / 1e6:.1f} MB; stores identical across workers: "
                    f"{s['identical_stores']}")
+        if "machine_speedup_1_to_2" in s:
+            typer.echo(f"  the machine itself, 1 -> 2 cores (the same reads and integration, in memory): "
+                       f"{s['machine_speedup_1_to_2']:.2f}x; workers got {s.get('scaling_efficiency', 0):.0%} of it")
         typer.echo("\n".join(_targets(s["targets"])))
