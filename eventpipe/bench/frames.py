@@ -14,7 +14,8 @@ Everything is measured in the same run on the same generated DVS128-Gesture-like
 Targets are ratios, so they hold on any machine: integrating by count (``frames=20``,
 ``split_by="number"``) >= 2.5x the bincount baseline and >= 25 % of the read bound; fixed duration
 10 ms >= 5x the baseline. The store section (:func:`store_bench`) times the ``prepare`` integration
-step for 1 and 2 workers and compares store bytes to SpikingJelly's float64 ``.npz`` files.
+step for 1 and 2 workers, next to the machine's own 1 -> 2 core scaling for the same compute
+(:func:`compute_probe`), and compares store bytes to SpikingJelly's float64 ``.npz`` files.
 """
 
 from __future__ import annotations
@@ -263,8 +264,8 @@ def store_bench(
     ``machine_speedup_1_to_2`` is the best rate of two (each worker's rate, summed: the blocks are
     balanced dynamically, so a slowed core still adds its share) over the best of one, what the
     machine gives this compute, the bound for ``speedup_1_to_2_workers``; ``scaling_efficiency`` is
-    their quotient. The stores must be byte-identical. ``baseline`` also runs SpikingJelly's npz -> npz builder on the
-    same samples with the most workers and compares bytes.
+    their quotient. The stores must be byte-identical. ``baseline`` also runs SpikingJelly's
+    npz -> npz builder on the same samples with the most workers and compares bytes.
     """
     import os
     import shutil
