@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from eventpipe.store.location import StoreLike
+from eventpipe.store.location import StoreLike, join, remove
 
 if TYPE_CHECKING:
     import zarr
@@ -115,6 +115,18 @@ def write_index(location: StoreLike, arrays: Mapping[str, np.ndarray]) -> None:
         if len(data):
             arr[:] = data
     write_nodes(location, nodes, writes)
+
+
+def write_split_index(location: str, split: str, arrays: Mapping[str, np.ndarray],
+                      attributes: Mapping[str, Any] | None = None) -> None:
+    """Replace the index of ``split`` in the store at ``location``: its group (with ``attributes``),
+    the group's empty ``meta`` group and the arrays ``{name: data}``, named within the split
+    (``offsets``, ``meta/user``), written with :func:`write_index`."""
+    from eventpipe.store.nodes import group_metadata, write_nodes
+
+    remove(join(location, split))  # what an interrupted finalize left, if anything
+    write_nodes(location, [(split, group_metadata(attributes)), (f"{split}/meta", group_metadata())])
+    write_index(location, {f"{split}/{name}": data for name, data in arrays.items()})
 
 
 def _is_direct(arr: zarr.Array) -> bool:

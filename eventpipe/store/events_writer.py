@@ -26,7 +26,7 @@ from eventpipe._version import __version__
 from eventpipe.errors import StoreSchemaError
 from eventpipe.events import SensorSize
 from eventpipe.store import codecs
-from eventpipe.store.chunks import blosc_array, write_index
+from eventpipe.store.chunks import blosc_array, write_index, write_split_index
 from eventpipe.store.events_layout import (
     COLUMNS,
     KIND,
@@ -228,17 +228,14 @@ def finalize(location: StoreLike, header: StoreHeader, parts: Mapping[str, Seque
             sources.extend(attrs["sources"])
             skipped.extend({**s, "split": split} for s in attrs["skipped"])
         meta = meta or {}
-        remove(join(loc, split))
-        write_nodes(loc, [(split, group_metadata({"parts": keys, "meta_columns": sorted(meta)})),
-                          (f"{split}/meta", group_metadata())])
-        index = {f"{split}/offsets": np.concatenate(offsets)}
+        index = {"offsets": np.concatenate(offsets)}
         for name, values in (("labels", labels), ("t0", t0), ("t1", t1)):
-            index[f"{split}/{name}"] = np.concatenate(values) if values else np.zeros(0, np.int64)
-        index[f"{split}/part_samples"] = np.asarray(part_samples, dtype=np.int64)
-        index[f"{split}/part_events"] = np.asarray(part_events, dtype=np.int64)
+            index[name] = np.concatenate(values) if values else np.zeros(0, np.int64)
+        index["part_samples"] = np.asarray(part_samples, dtype=np.int64)
+        index["part_events"] = np.asarray(part_events, dtype=np.int64)
         for col in sorted(meta):
-            index[f"{split}/meta/{col}"] = _meta_array(meta[col])
-        write_index(loc, index)
+            index[f"meta/{col}"] = _meta_array(meta[col])
+        write_split_index(loc, split, index, {"parts": keys, "meta_columns": sorted(meta)})
         num_samples[split] = part_samples[-1]
         num_events[split] = part_events[-1]
     unique_sources = sorted({s["path"]: s for s in sources}.values(), key=lambda s: s["path"])

@@ -66,7 +66,7 @@ from eventpipe._version import __version__
 from eventpipe.errors import StoreSchemaError, UnknownNameError
 from eventpipe.events import SensorSize
 from eventpipe.store.base import FinishedStore, IndexedSplit
-from eventpipe.store.chunks import fetch_chunks, read_whole, write_index
+from eventpipe.store.chunks import fetch_chunks, read_whole, write_split_index
 from eventpipe.store.events_layout import KIND_ATTR
 from eventpipe.store.integrity import check_fingerprint, check_offsets, register_integrity_check
 from eventpipe.store.location import (
@@ -81,7 +81,7 @@ from eventpipe.store.location import (
     remove_partial_writes,
 )
 from eventpipe.store.markers import COMPLETE, fingerprint, mark_complete, read_attrs
-from eventpipe.store.nodes import array_metadata, create_store, group_metadata, open_array, write_nodes
+from eventpipe.store.nodes import array_metadata, create_store, open_array, write_nodes
 
 if TYPE_CHECKING:
     from eventpipe.frames import IntegrationSpec
@@ -347,20 +347,18 @@ def finalize(
             max_count = max(max_count, int(attrs["max_count"]))
         offsets = np.zeros(len(counts) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
-        remove(join(loc, split))
-        write_nodes(loc, [(split, group_metadata()), (f"{split}/meta", group_metadata())])
         index = {
-            f"{split}/offsets": offsets,
-            f"{split}/labels": np.asarray(labels[split], dtype=np.int64),
-            f"{split}/block_samples": np.asarray(bounds, dtype=np.int64),
-            f"{split}/block_frames": np.asarray(block_frames, dtype=np.int64),
+            "offsets": offsets,
+            "labels": np.asarray(labels[split], dtype=np.int64),
+            "block_samples": np.asarray(bounds, dtype=np.int64),
+            "block_frames": np.asarray(block_frames, dtype=np.int64),
         }
         for name, values in sorted(meta.get(split, {}).items()):
             column = np.asarray(values)
             if column.dtype.kind in "UTO":  # variable-length strings: Zarr v3's "string" data type
                 column = column.astype(np.dtypes.StringDType())
-            index[f"{split}/meta/{name}"] = column
-        write_index(loc, index)
+            index[f"meta/{name}"] = column
+        write_split_index(loc, split, index)
         num_samples[split] = len(counts)
         num_frames[split] = int(offsets[-1])
     return mark_complete(loc, "", {**root_attrs, "num_samples": num_samples, "num_frames": num_frames,
