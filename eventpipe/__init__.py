@@ -21,7 +21,7 @@ _LAZY = {
     "read_events": "eventpipe.readers",
     "integrate": "eventpipe.frames",
     "IntegrationSpec": "eventpipe.frames",
-    "get_dataset": "eventpipe.datasets",
+    "get_dataset": "eventpipe.sources",
     "EventsStore": "eventpipe.store",
     "convert": "eventpipe.pipeline.convert",
     "prepare": "eventpipe.pipeline.prepare",

@@ -69,7 +69,7 @@ def _warm_up() -> None:
     from eventpipe.events import SensorSize, make_events
     from eventpipe.readers import read_events
     from eventpipe.readers.aedat3 import write_aedat3
-    from eventpipe.store.events_layout import encode
+    from eventpipe.store.events.encoding import encode
     from eventpipe.store.samples import SampleBatch
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -118,8 +118,8 @@ def python_decode_rate(path: Path, max_events: int = PYTHON_DECODE_EVENTS) -> di
 
 def npz_baseline(aedat: Path, labels_csv: Path, out_dir: Path) -> dict[str, float]:
     """Cut one recording into samples and save each with ``np.savez_compressed``; rate and size."""
-    from eventpipe.datasets.dvs128 import read_labels_csv, slice_recording
     from eventpipe.readers import read_events
+    from eventpipe.sources.dvs128 import read_labels_csv, slice_recording
 
     start = time.perf_counter()
     batch = slice_recording(read_events(aedat), read_labels_csv(labels_csv, 11), aedat.stem)
@@ -144,9 +144,9 @@ def run(
     progress: bool = True,
 ) -> dict[str, Any]:
     """Generate (or reuse) the recordings, convert them with each worker count; return the numbers."""
-    from eventpipe.datasets import get_dataset
+    from eventpipe.bench.cluster import warm_cluster
     from eventpipe.pipeline.convert import convert
-    from eventpipe.pipeline.dask import local_cluster
+    from eventpipe.sources import get_dataset
     from eventpipe.store.location import size_on_disk
 
     spec = get_dataset("dvs128")
@@ -160,7 +160,7 @@ def run(
         store = base / "bench-events.zarr"
         result = None
         for k in workers:
-            with local_cluster(k, warm_up=_warm_up, keep_freed_memory=True) as address:  # as convert's own
+            with warm_cluster(k, _warm_up) as address:  # as convert's own
                 best = math.inf
                 for _ in range(max(1, repeat)):
                     shutil.rmtree(store, ignore_errors=True)
@@ -207,7 +207,7 @@ def run(
 
 
 def table_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """Rows for :func:`eventpipe.bench.report.format_table`."""
+    """Rows for :func:`eventpipe.bench.report.markdown_table`."""
     rows = [{"method": f"eventpipe convert, {r['workers']} worker(s)", "M_events_per_s": r["M_events_per_s"],
              "M_events_per_cpu_s": r["M_events_per_cpu_s"], "cores_busy": r["cores_busy"], "seconds": r["seconds"],
              "bytes_per_event": result["store_bytes_per_event"]} for r in result["runs"]]

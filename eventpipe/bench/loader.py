@@ -15,15 +15,16 @@ integrated by the real pipeline into 20 frames per sample (``frames=20, split_by
   on the fly (what event-level augmentation per epoch costs).
 
 With worker processes, a DataLoader passes every batch through new shared memory, which the
-worker faults in page by page: 2.6 MB per float32 sample. Where faults are dear (measured ~3 µs
-per 4 KB page on a virtual machine), that transfer costs more than decoding the sample, and the
-uint8 counts pass a quarter of the bytes.
+worker faults in page by page: 2.6 MB per float32 sample. Where page faults are dear (on virtual
+machines, say), that transfer can cost more than decoding the sample, and the uint8 counts pass a
+quarter of the bytes.
 
 Each source runs through ``DataLoader(batch_size, num_workers=w)`` with persistent workers; one
 untimed epoch warms caches and compiles kernels, then the sources take turns for ``epochs`` timed
-epochs and the best epoch of each counts. An epoch reads the dataset :data:`PASSES` times over. Run through the ``eventpipe`` command, torch puts CPU
-tensors of 2 MB and more on transparent huge pages (see :func:`eventpipe.cli.main.main`), for
-every source alike; the eventpipe datasets also keep freed memory in DataLoader workers
+epochs and the best epoch of each counts. An epoch reads the dataset :data:`PASSES` times over.
+Run through the ``eventpipe`` command, torch puts CPU tensors of 2 MB and more on transparent huge
+pages (:func:`eventpipe.memory.use_huge_pages`; the result says whether they were on), for every
+source alike; the eventpipe datasets also keep freed memory in DataLoader workers
 (:mod:`eventpipe.memory`).
 Target: the frames store >= 3x the npz files at every worker count, for float32 and for uint8 items.
 """
@@ -85,7 +86,7 @@ def build_data(
     from eventpipe.frames import IntegrationSpec
     from eventpipe.pipeline.convert import convert
     from eventpipe.pipeline.prepare import prepare
-    from eventpipe.store.events_writer import is_store_complete
+    from eventpipe.store.events.writer import is_store_complete
     from eventpipe.synth import write_gesture_raw
     from eventpipe.transforms import ToFrames
 
@@ -206,7 +207,7 @@ def run(
 
 
 def table_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """Rows for :func:`eventpipe.bench.report.format_table`."""
+    """Rows for :func:`eventpipe.bench.report.markdown_table`."""
     npz = {r["workers"]: r["samples_per_s"] for r in result["rows"] if r["source"] == "npz_float64"}
     return [
         {"source": r["source"], "workers": r["workers"], "samples/s": r["samples_per_s"],

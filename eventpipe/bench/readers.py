@@ -4,7 +4,7 @@ For each format a file of about ``size_mb`` MB is generated in a temporary folde
 
 - ``eventpipe``: :func:`eventpipe.readers.read_events` end to end (file read from the page cache,
   header parse, Numba decode, sort check), single-threaded. A fresh output array is part of it: the OS
-  zeroes its pages on first touch, which costs about as much as a memcpy of the output.
+  zeroes its pages on first touch, work that a memcpy of the output would also do.
 - ``kernel``: the same Numba kernel decoding the bytes already in memory into an output array that is
   already mapped: the decoding work alone.
 - ``numpy``: a loop-free-per-event NumPy decoder of the same bytes (a Python loop per AEDAT packet,
@@ -186,7 +186,7 @@ def run(size_mb: float = 100.0, repeat: int = 3, workdir: str | Path | None = No
 
 
 def table_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """Flatten :func:`run`'s result into rows for :func:`eventpipe.bench.report.format_table`."""
+    """Flatten :func:`run`'s result into rows for :func:`eventpipe.bench.report.markdown_table`."""
     rows = []
     for fmt in result["formats"]:
         for name, r in fmt["rows"].items():

@@ -26,21 +26,25 @@ RootOption = Annotated[
     Path | None,
     typer.Option(
         "--root",
-        help="Data folder (raw files and stores). Default: $EVENTPIPE_HOME, else ~/.cache/eventpipe.",
+        metavar="DIR",
+        help="Data folder for raw files and stores (default: $EVENTPIPE_HOME, else ~/.cache/eventpipe).",
         show_default=False,
     ),
 ]
 WorkersOption = Annotated[
-    int | None, typer.Option("--workers", min=1, help="Parallel workers (default: the number of CPU cores).")
+    int | None,
+    typer.Option("--workers", min=1, show_default=False, help="Parallel workers (default: the number of CPU cores)."),
 ]
 SchedulerOption = Annotated[
     str | None,
-    typer.Option("--scheduler", help="Address of an existing Dask scheduler, e.g. tcp://host:8786."),
+    typer.Option("--scheduler", metavar="ADDRESS", show_default=False,
+                 help="Address of an existing Dask scheduler, e.g. tcp://host:8786 (default: a local cluster)."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")]
 ManifestOption = Annotated[
     Path | None,
-    typer.Option("--manifest", help="Use this manifest TOML instead of the packaged one.", show_default=False),
+    typer.Option("--manifest", metavar="FILE", help="Use this manifest TOML instead of the packaged one.",
+                 show_default=False),
 ]
 
 

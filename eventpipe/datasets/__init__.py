@@ -1,72 +1,133 @@
-"""Dataset definitions, one module per dataset, and the PyTorch dataset classes.
+"""The public dataset classes: a split of a dataset as a torch ``Dataset``, built on demand.
 
->>> from eventpipe.datasets import get_dataset
->>> spec = get_dataset("dvs128_gesture")
->>> spec.name, tuple(spec.sensor), len(spec.classes)
-('dvs128', (128, 128, 2), 11)
+>>> from eventpipe.datasets import DVS128Gesture                           # doctest: +SKIP
+>>> train = DVS128Gesture(root, split="train", frames=20)                  # doctest: +SKIP
+>>> x, y = train[0]       # Tensor [20, 2, 128, 128] float32, int          # doctest: +SKIP
+>>> test = DVS128Gesture(root, split="test", duration_us=100_000)         # doctest: +SKIP
+>>> events, y = DVS128Gesture(root, split="train")[0]   # structured array  # doctest: +SKIP
 
-Definitions live in a :class:`~eventpipe.registry.Registry`; a plugin adds one through the
-entry-point group ``eventpipe.datasets`` whose object is a :class:`DatasetSpec` instance. The torch
-classes (``DVS128Gesture``, ``NMNIST``, ``CIFAR10DVS``, ``NCaltech101``, ``SHD``, ``ASLDVS``,
-``Demo``) load on first access, so importing this package stays light (no torch, Dask or Zarr).
+Each class is :class:`eventpipe.loading.StoreDataset` (reading a store) plus ``prepare=True``, which
+builds a missing or outdated store through :func:`eventpipe.pipeline.prepare.prepare` (download,
+verify, convert and integrate, each step only if needed). Without it, missing data is an error that
+gives the exact ``eventpipe prepare`` command. Importing this module does not import Dask, Typer or
+CuPy: the pipeline loads only when something has to be built.
 """
 
 from __future__ import annotations
 
-import importlib
+import os
 from typing import Any
 
-from eventpipe.datasets.base import DatasetSpec, Part, Unit
-from eventpipe.errors import ConfigError
-from eventpipe.registry import Registry
-
-DATASETS: Registry[DatasetSpec] = Registry("dataset", group="eventpipe.datasets")
-
-_BUILTIN_MODULES = ("demo", "dvs128", "nmnist", "ncaltech101", "cifar10dvs", "shd", "asl_dvs")
-
-_TORCH_CLASSES = ("DVS128Gesture", "NMNIST", "CIFAR10DVS", "NCaltech101", "SHD", "ASLDVS", "Demo")
+from eventpipe.loading.dataset import StoreDataset
+from eventpipe.sources import get_dataset
 
 __all__ = [
-    "DATASETS",
-    "DatasetSpec",
-    "Part",
-    "Unit",
-    "dataset_names",
-    "get_dataset",
-    "register_dataset",
-    *_TORCH_CLASSES,
+    "ASLDVS",
+    "CIFAR10DVS",
+    "NMNIST",
+    "SHD",
+    "DVS128Gesture",
+    "Demo",
+    "NCaltech101",
+    "NeuromorphicDataset",
+    "dataset_class",
 ]
 
 
-def register_dataset(spec: DatasetSpec) -> None:
-    """Add ``spec`` under its name and aliases; a name already taken is an error."""
-    DATASETS.register(spec.name, spec, aliases=spec.aliases)
+class NeuromorphicDataset(StoreDataset):
+    """A split of a registered dataset (``dataset=NAME``); the named classes below fix the name.
+
+    Takes every argument of :class:`~eventpipe.loading.StoreDataset` (integration options, ``spec=``,
+    transforms, ``dtype``) and:
+
+    Parameters
+    ----------
+    prepare
+        Build missing or outdated stores through :func:`eventpipe.pipeline.prepare.prepare`. When
+        False and the data is missing, :class:`~eventpipe.errors.DataNotFoundError` gives the command
+        to run.
+    workers, scheduler, progress
+        Parallel tasks (default: all cores), the address of an existing Dask scheduler, and progress
+        bars while preparing.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str] | None = None,
+        split: str = "train",
+        *,
+        prepare: bool = False,
+        workers: int | None = None,
+        scheduler: str | None = None,
+        progress: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        self._build = {"enabled": bool(prepare), "workers": workers, "scheduler": scheduler, "progress": progress}
+        super().__init__(root, split, **kwargs)
+
+    def _unavailable(self, exc: Exception | None, *, outdated: bool) -> Any:
+        if not self._build["enabled"]:
+            return super()._unavailable(exc, outdated=outdated)
+        from eventpipe.pipeline.prepare import prepare
+
+        prepare(self.info.name, self.root, self.spec, workers=self._build["workers"],
+                scheduler=self._build["scheduler"], progress=self._build["progress"], overwrite=outdated)
+        return self._open()
 
 
-def get_dataset(name: str) -> DatasetSpec:
-    """The definition registered as ``name`` (or one of its aliases); the error lists valid names."""
-    spec = DATASETS.get(name)
-    if not isinstance(spec, DatasetSpec):
-        raise ConfigError(f"Dataset plugin {name!r} is a {type(spec).__name__}, not a DatasetSpec.")
-    return spec
+class DVS128Gesture(NeuromorphicDataset):
+    """DVS128 Gesture: 11 hand and arm gestures, 128x128 sensor, official train/test users.
+
+    A left-right mirror turns some gestures into others; see
+    :class:`eventpipe.transforms.RandomHorizontalFlip` and :func:`eventpipe.transforms.mirror_label_map`.
+    """
+
+    dataset_name = "dvs128"
 
 
-def dataset_names() -> list[str]:
-    """Registered dataset names (built-ins first, then plugins), aliases excluded."""
-    return DATASETS.names()
+class NMNIST(NeuromorphicDataset):
+    """N-MNIST: MNIST digits recorded by a moving ATIS sensor, 34x34, 10 classes."""
+
+    dataset_name = "nmnist"
 
 
-for _module in _BUILTIN_MODULES:
-    register_dataset(importlib.import_module(f"{__name__}.{_module}").SPEC)
+class CIFAR10DVS(NeuromorphicDataset):
+    """CIFAR10-DVS: CIFAR-10 images on a moving screen, 128x128, 10 classes (split by the converter)."""
+
+    dataset_name = "cifar10dvs"
 
 
-def __getattr__(name: str) -> Any:
-    if name in _TORCH_CLASSES:
-        from eventpipe.datasets import torch_datasets
+class NCaltech101(NeuromorphicDataset):
+    """N-Caltech101: Caltech101 images seen by a moving ATIS sensor, 240x180, 101 classes."""
 
-        return getattr(torch_datasets, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    dataset_name = "ncaltech101"
 
 
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_TORCH_CLASSES))
+class SHD(NeuromorphicDataset):
+    """Spiking Heidelberg Digits: spoken digits as spikes of 700 cochlea channels (sensor 700x1x1)."""
+
+    dataset_name = "shd"
+
+
+class ASLDVS(NeuromorphicDataset):
+    """ASL-DVS: 24 American Sign Language letters, 240x180 sensor."""
+
+    dataset_name = "asl-dvs"
+
+
+class Demo(NeuromorphicDataset):
+    """The built-in synthetic gestures (generated locally, no download), DVS128 Gesture layout."""
+
+    dataset_name = "demo"
+
+
+_CLASSES: tuple[type[NeuromorphicDataset], ...] = (DVS128Gesture, NMNIST, CIFAR10DVS, NCaltech101, SHD, ASLDVS, Demo)
+
+
+def dataset_class(name: str) -> type[NeuromorphicDataset]:
+    """The class of dataset ``name`` (aliases accepted); the generic class for plugin datasets."""
+    canonical = get_dataset(name).name
+    for cls in _CLASSES:
+        if cls.dataset_name == canonical:
+            return cls
+    return NeuromorphicDataset

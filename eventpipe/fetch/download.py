@@ -26,7 +26,6 @@ from eventpipe.errors import (
 )
 from eventpipe.fetch.extract import extract_archive, move_entries
 from eventpipe.fetch.hashing import first_mismatch, hash_file
-from eventpipe.fetch.manifests import FileEntry, Manifest, load_manifest
 from eventpipe.fetch.manual import find_in_source, manual_info, manual_message, take_copy
 from eventpipe.fetch.records import (
     RECORD_DIR,
@@ -40,6 +39,7 @@ from eventpipe.fetch.records import (
     write_record,
 )
 from eventpipe.fetch.transfer import FetchOptions, fetch_file, move_aside
+from eventpipe.manifests import FileEntry, Manifest, load_manifest
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from typing import IO
 from tqdm.auto import tqdm
 
 from eventpipe.errors import ConfigError, FormatError, UnsafeArchiveError
-from eventpipe.fetch.manifests import ARCHIVE_SUFFIXES, archive_kind
+from eventpipe.manifests import ARCHIVE_SUFFIXES, archive_kind
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _COPY_BYTES = 1 << 20

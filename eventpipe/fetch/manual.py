@@ -12,8 +12,8 @@ from tqdm.auto import tqdm
 
 from eventpipe.errors import ChecksumMismatch
 from eventpipe.fetch.hashing import CHUNK_BYTES, Digest, first_mismatch, hash_file
-from eventpipe.fetch.manifests import FileEntry, Manifest
 from eventpipe.fetch.transfer import partial_path
+from eventpipe.manifests import FileEntry, Manifest
 
 
 def human_size(nbytes: int) -> str:

@@ -17,8 +17,8 @@ from tqdm.auto import tqdm
 from eventpipe.errors import ChecksumMismatch, DataNotFoundError, StoreSchemaError
 from eventpipe.fetch.download import generated_files, raw_dir_for, resolve_manifest
 from eventpipe.fetch.hashing import first_mismatch, hash_file
-from eventpipe.fetch.manifests import FileEntry, Manifest
 from eventpipe.fetch.records import unpacked_entries
+from eventpipe.manifests import FileEntry, Manifest
 
 #: Status of a check, best first.
 STATUSES = ("ok", "missing", "mismatch", "problem")

@@ -8,8 +8,9 @@ counts every event in channel 0.
 Layout: :mod:`~eventpipe.frames.slicing` (which events form each frame: pure index math),
 :mod:`~eventpipe.frames.kernels` (Numba loops counting into a preallocated ``out``),
 :mod:`~eventpipe.frames.accumulate` (dtype choice, validation, error messages),
-:mod:`~eventpipe.frames.integrators` (the spec and ``integrate``), :mod:`~eventpipe.frames.plugins`
-(user functions) and :mod:`~eventpipe.frames.reference` (slow NumPy oracles, used only by tests).
+:mod:`~eventpipe.frames.spec` (``IntegrationSpec``, the only parser of integration options),
+:mod:`~eventpipe.frames.integrators` (``integrate``), :mod:`~eventpipe.frames.plugins` (user
+functions) and :mod:`~eventpipe.frames.reference` (slow NumPy oracles, used only by tests).
 
 Threading policy
 ----------------
@@ -29,6 +30,7 @@ compiles it (one to two seconds), once per process.
 
 from __future__ import annotations
 
-from eventpipe.frames.integrators import IntegrationSpec, integrate
+from eventpipe.frames.integrators import integrate
+from eventpipe.frames.spec import IntegrationSpec, integration_spec
 
-__all__ = ["IntegrationSpec", "integrate"]
+__all__ = ["IntegrationSpec", "integrate", "integration_spec"]

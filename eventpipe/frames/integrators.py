@@ -1,264 +1,15 @@
-"""``IntegrationSpec``: one frozen, validated description of how a sample becomes frames.
-
-Exactly one mode is chosen by exactly one of its arguments:
-
-========================  =====================  ====================================================
-argument                  mode                   frames
-========================  =====================  ====================================================
-``frames=M``              ``number``/``time``    M, split by event count or time (``split_by``)
-``duration_us=D``         ``duration``           ``ceil(span / D)``, at least 1
-``events_per_frame=K``    ``events_per_frame``   ``ceil(N / K)`` (or ``N // K`` with drop_incomplete)
-``fn=...``                ``plugin``             whatever the function returns
-``n_time_bins=M``         ``n_time_bins``        M (tonic's ``ToFrame(n_time_bins=...)``)
-``event_count=K``         ``event_count``        tonic's ``ToFrame(event_count=...)``
-``time_window=W``         ``time_window``        tonic's ``ToFrame(time_window=...)``, W in µs
-========================  =====================  ====================================================
-
->>> spec = IntegrationSpec(frames=20)
->>> spec.name, spec.to_dict()
-('frames_number_20_split_by_number', {'mode': 'number', 'frames': 20, 'split_by': 'number'})
->>> IntegrationSpec.from_dict(spec.to_dict()) == spec
-True
-"""
+"""``integrate``: one sample's events into frames, by keyword arguments (see :mod:`eventpipe.frames.spec`)."""
 
 from __future__ import annotations
 
-import hashlib
-import numbers
-import typing
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
-from eventpipe.errors import ConfigError
 from eventpipe.events import SensorSize
-from eventpipe.frames import slicing
-from eventpipe.frames.accumulate import accumulate, as_event_array, check
-from eventpipe.frames.plugins import IntegratorFn, Plugin, load_plugin
-
-MODE_ARGUMENTS = ("frames", "duration_us", "events_per_frame", "fn", "n_time_bins", "event_count", "time_window")
-"""The arguments of which exactly one selects the mode."""
-SPLIT_BY = ("number", "time")
-_ARGUMENT_MODE = {
-    "duration_us": "duration",
-    "events_per_frame": "events_per_frame",
-    "fn": "plugin",
-    "n_time_bins": "n_time_bins",
-    "event_count": "event_count",
-    "time_window": "time_window",
-}
-_OPTIONS = ("split_by", "drop_incomplete", "overlap", "include_incomplete")
-
-
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 1:
-        raise ConfigError(f"Expected a positive integer for {name}. Got {value!r} instead.")
-    return int(value)
-
-
-def _number(name: str, value: Any) -> float | int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ConfigError(f"Expected a number for {name}. Got {value!r} instead.")
-    return int(value) if isinstance(value, numbers.Integral) else float(value)
-
-
-def _fmt(value: float | int) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-@dataclass(frozen=True)
-class IntegrationSpec:
-    """How to integrate a sample's events into ``[T, P, H, W]`` count frames (see the module table).
-
-    Parameters
-    ----------
-    frames
-        Fixed number of frames M, split by ``split_by``: ``"number"`` (equal event counts, remainder
-        to the last frame) or ``"time"`` (equal durations ``span // M`` µs, the last frame runs to the end).
-    duration_us
-        Fixed frame duration in µs; the frame count varies per sample.
-    events_per_frame
-        Fixed number of events per frame; ``drop_incomplete`` drops the final partial frame.
-    fn
-        A plugin ``fn(events, H, W) -> [T, P, H, W]``: a callable, ``"module:function"`` or a
-        registered name (see :mod:`eventpipe.frames.plugins`).
-    n_time_bins, event_count, time_window
-        tonic's ``ToFrame`` modes with its exact slicing; ``overlap`` is a fraction of a bin for
-        ``n_time_bins``, a number of events for ``event_count`` and µs for ``time_window``;
-        ``include_incomplete`` keeps the final partial window of the last two.
-    """
-
-    frames: int | None = None
-    split_by: str = "number"
-    duration_us: int | None = None
-    events_per_frame: int | None = None
-    fn: str | IntegratorFn | None = None
-    drop_incomplete: bool = False
-    n_time_bins: int | None = None
-    event_count: int | None = None
-    time_window: int | None = None
-    overlap: float | int = 0
-    include_incomplete: bool = False
-
-    def __post_init__(self) -> None:
-        given = [a for a in MODE_ARGUMENTS if getattr(self, a) is not None]
-        if len(given) != 1:
-            raise ConfigError(
-                f"Expected exactly one of {', '.join(MODE_ARGUMENTS)}. "
-                f"Got {', '.join(given) if given else 'none'} instead."
-            )
-        (arg,) = given
-        if self.split_by not in SPLIT_BY:
-            raise ConfigError(
-                f"Unknown value {self.split_by!r} for argument split_by. Valid values are {{'number', 'time'}}."
-            )
-        for a in ("frames", "duration_us", "events_per_frame", "n_time_bins", "event_count", "time_window"):
-            if getattr(self, a) is not None:
-                object.__setattr__(self, a, _positive_int(a, getattr(self, a)))
-        if self.fn is not None and not (callable(self.fn) or (isinstance(self.fn, str) and self.fn)):
-            raise ConfigError(f"Expected fn as a callable, 'module:function' or a registered name. Got {self.fn!r}.")
-        self._check_options(arg)
-
-    def _check_options(self, arg: str) -> None:
-        applies = {
-            "split_by": ("frames",),
-            "drop_incomplete": ("events_per_frame",),
-            "overlap": ("n_time_bins", "event_count", "time_window"),
-            "include_incomplete": ("event_count", "time_window"),
-        }
-        defaults = {"split_by": "number", "drop_incomplete": False, "overlap": 0, "include_incomplete": False}
-        for option, args in applies.items():
-            if getattr(self, option) != defaults[option] and arg not in args:
-                raise ConfigError(f"Argument {option} applies only with {' or '.join(args)}; got it with {arg}.")
-        overlap = _number("overlap", self.overlap)
-        object.__setattr__(self, "overlap", overlap)
-        if arg == "n_time_bins" and not 0 <= overlap < 1:
-            raise ConfigError(f"Expected overlap (a fraction of a bin) in [0, 1). Got {overlap!r} instead.")
-        if arg in ("event_count", "time_window"):
-            size = getattr(self, arg)
-            if arg == "event_count" and not isinstance(overlap, int):
-                raise ConfigError(f"Expected overlap as a whole number of events. Got {overlap!r} instead.")
-            if not 0 <= overlap < size:
-                raise ConfigError(f"Expected overlap in [0, {arg}) = [0, {size}). Got {overlap!r} instead.")
-        for flag in ("drop_incomplete", "include_incomplete"):
-            if not isinstance(getattr(self, flag), (bool, np.bool_)):
-                raise ConfigError(f"Expected {flag} as True or False. Got {getattr(self, flag)!r} instead.")
-            object.__setattr__(self, flag, bool(getattr(self, flag)))
-
-    @property
-    def mode(self) -> str:
-        """``number``, ``time``, ``duration``, ``events_per_frame``, ``plugin``, ``n_time_bins``,
-        ``event_count`` or ``time_window``."""
-        if self.frames is not None:
-            return self.split_by
-        return next(_ARGUMENT_MODE[a] for a in MODE_ARGUMENTS[1:] if getattr(self, a) is not None)
-
-    @property
-    def fixed_frames(self) -> int | None:
-        """T when every sample gets the same number of frames (``frames``, ``n_time_bins``), else None."""
-        return self.frames if self.frames is not None else self.n_time_bins
-
-    @cached_property
-    def plugin(self) -> Plugin | None:
-        """The resolved plugin of ``fn`` (imported on first access), else None."""
-        return load_plugin(self.fn) if self.fn is not None else None
-
-    @property
-    def name(self) -> str:
-        """Readable store name, e.g. ``frames_number_20_split_by_number`` or ``duration_10000us``."""
-        mode = self.mode
-        if mode in SPLIT_BY:
-            return f"frames_number_{self.frames}_split_by_{mode}"
-        if mode == "duration":
-            return f"duration_{self.duration_us}us"
-        if mode == "events_per_frame":
-            return f"events_per_frame_{self.events_per_frame}" + ("_drop_incomplete" if self.drop_incomplete else "")
-        if mode == "plugin":
-            plugin = typing.cast(Plugin, self.plugin)
-            digest = hashlib.sha256(f"{plugin.qualname}\n{plugin.source_sha256}".encode()).hexdigest()
-            return f"plugin_{plugin.short_name}_{digest[:10]}"
-        unit = "us" if mode == "time_window" else ""
-        name = f"{mode}_{getattr(self, mode)}{unit}"
-        if self.overlap:
-            name += f"_overlap_{_fmt(self.overlap)}{unit}"
-        return name + ("_include_incomplete" if self.include_incomplete else "")
-
-    def to_dict(self) -> dict[str, Any]:
-        """The mode and its non-default parameters (JSON/TOML friendly); inverse of :meth:`from_dict`."""
-        mode = self.mode
-        arg = "frames" if mode in SPLIT_BY else next(a for a, m in _ARGUMENT_MODE.items() if m == mode)
-        value = getattr(self, arg)
-        if mode == "plugin" and not isinstance(value, str):  # a callable: name it module:qualname
-            value = typing.cast(Plugin, self.plugin).ref
-        out: dict[str, Any] = {"mode": mode, arg: value}
-        if mode in SPLIT_BY:
-            out["split_by"] = mode
-        for option in ("drop_incomplete", "overlap", "include_incomplete"):
-            if getattr(self, option):
-                out[option] = getattr(self, option)
-        return out
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> IntegrationSpec:
-        """Build from :meth:`to_dict` output (``mode`` is optional and checked when present)."""
-        valid = {"mode", *MODE_ARGUMENTS, *_OPTIONS}
-        unknown = sorted(set(d) - valid)
-        if unknown:
-            raise ConfigError(f"Unknown integration key(s) {unknown}. Valid keys are {sorted(valid)}.")
-        kwargs = {k: v for k, v in d.items() if k != "mode"}
-        mode = d.get("mode")
-        if mode in SPLIT_BY:
-            kwargs.setdefault("split_by", mode)
-        spec = cls(**kwargs)
-        if mode is not None and spec.mode != mode:
-            raise ConfigError(f"Integration mode {mode!r} does not match its parameters {kwargs}.")
-        return spec
-
-    def fingerprint_parts(self) -> dict[str, Any]:
-        """What identifies the frames this spec produces: the spec and, for plugins, the plugin identity."""
-        return {"spec": self.to_dict(), "plugin": self.plugin.identity() if self.plugin is not None else None}
-
-    def slices(self, t: npt.NDArray[np.int64]) -> slicing.Slices:
-        """Event index ranges of every frame for sorted timestamps ``t`` (µs); not for plugins."""
-        mode, n = self.mode, len(t)
-        if mode == "number":
-            return slicing.by_number(n, self.frames)  # type: ignore[arg-type]
-        if mode == "time":
-            return slicing.by_time(t, self.frames)  # type: ignore[arg-type]
-        if mode == "duration":
-            return slicing.by_duration(t, self.duration_us)  # type: ignore[arg-type]
-        if mode == "events_per_frame":
-            return slicing.by_events_per_frame(n, self.events_per_frame, self.drop_incomplete)  # type: ignore[arg-type]
-        if mode == "n_time_bins":
-            return slicing.by_time_bins(t, self.n_time_bins, self.overlap)  # type: ignore[arg-type]
-        if mode == "event_count":
-            return slicing.by_event_count(n, self.event_count, int(self.overlap), self.include_incomplete)  # type: ignore[arg-type]
-        if mode == "time_window":
-            return slicing.by_time_window(t, self.time_window, self.overlap, self.include_incomplete)  # type: ignore[arg-type]
-        raise ConfigError(f"Integration mode {mode!r} has no slices; it is computed by its plugin.")
-
-    def __call__(
-        self, events: Any, sensor_size: SensorSize | Sequence[int], sample: str | None = None
-    ) -> np.ndarray:
-        """Frames ``[T, P, H, W]`` of one sample, smallest unsigned dtype; errors name ``sample``."""
-        return integrate_spec(events, sensor_size, self, sample)
-
-
-def integrate_spec(
-    events: Any, sensor_size: SensorSize | Sequence[int], spec: IntegrationSpec, sample: str | None = None
-) -> np.ndarray:
-    """Integrate one sample by ``spec``: validate, slice, then count (or call the plugin)."""
-    size = SensorSize.parse(sensor_size)
-    ev = as_event_array(events, size, sample)
-    if spec.plugin is not None:
-        check(ev, size, sample)
-        return spec.plugin(ev, size, sample)
-    starts, stops = spec.slices(ev["t"])
-    return accumulate(ev, size, starts, stops, sample)
+from eventpipe.frames.plugins import IntegratorFn
+from eventpipe.frames.spec import integration_spec
 
 
 def integrate(
@@ -279,7 +30,7 @@ def integrate(
 ) -> np.ndarray:
     """Integrate one sample's events into count frames ``[T, P, H, W]``.
 
-    Choose exactly one mode (see :class:`IntegrationSpec`). Channel = ``p != 0``; a one-polarity
+    Choose exactly one mode (see :class:`~eventpipe.frames.spec.IntegrationSpec`). Channel = ``p != 0``; a one-polarity
     sensor (``P = 1``) counts every event in channel 0.
 
     Parameters
@@ -307,17 +58,7 @@ def integrate(
     >>> f.shape, f.dtype.name, f[1].tolist()
     ((2, 2, 2, 2), 'uint8', [[[0, 1], [0, 0]], [[0, 0], [0, 1]]])
     """
-    spec = IntegrationSpec(
-        frames=frames,
-        split_by=split_by,
-        duration_us=duration_us,
-        events_per_frame=events_per_frame,
-        fn=fn,
-        drop_incomplete=drop_incomplete,
-        n_time_bins=n_time_bins,
-        event_count=event_count,
-        time_window=time_window,
-        overlap=overlap,
-        include_incomplete=include_incomplete,
-    )
-    return integrate_spec(events, sensor_size, spec)
+    options = dict(frames=frames, split_by=split_by, duration_us=duration_us, events_per_frame=events_per_frame,
+                   fn=fn, drop_incomplete=drop_incomplete, n_time_bins=n_time_bins, event_count=event_count,
+                   time_window=time_window, overlap=overlap, include_incomplete=include_incomplete)
+    return integration_spec(options, required=True)(events, sensor_size)

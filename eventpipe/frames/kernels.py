@@ -7,11 +7,11 @@ threads: see the threading policy in :mod:`eventpipe.frames`.
 
 Input is a C-contiguous :data:`~eventpipe.events.EVENT_DTYPE` array given twice: as its raw bytes
 (13 packed little-endian bytes per event, field offsets taken from the dtype), from which x, y and p
-are decoded, and as its strided ``t`` field view (one unaligned 8-byte load per event). Measured on a
-1 M-event Gesture-like sample: decoding x, y, p from the bytes is 1.6x faster than indexing their
-strided field views, and loading t from its view is 1.3x faster than assembling it from 8 bytes.
-All index arithmetic is unsigned (uint64): with signed indices Numba adds a negative-index
-wraparound test to every array access, which cost 30 %.
+are decoded, and as its strided ``t`` field view (one unaligned 8-byte load per event): on
+Gesture-like samples, decoding x, y, p from the bytes beat indexing their strided field views, and
+loading t from its view beat assembling it from 8 bytes (``eventpipe bench frames`` times the
+kernels; figures in ``docs/benchmarks.md``). All index arithmetic is unsigned (uint64): with signed
+indices Numba adds a negative-index wraparound test to every array access.
 
 Flat index of an event in frame ``f``: ``f*P*H*W + (p != 0)*channel_stride + y*W + x``, where
 ``channel_stride`` is ``H*W`` for two-channel frames and 0 for one-channel frames.
@@ -112,7 +112,7 @@ def accumulate_disjoint(t, raw, starts, stops, width, height, channel_stride, fr
             o = i * _SIZE
             x = _u16(raw, o + _X)
             y = _u16(raw, o + _Y)
-            if (ti < prev) | (x >= width) | (y >= height):  # one branch on the hot path (measured 7 % faster)
+            if (ti < prev) | (x >= width) | (y >= height):  # one branch on the hot path, not three
                 code = UNSORTED if ti < prev else (X_OUT_OF_RANGE if x >= width else Y_OUT_OF_RANGE)
                 return code, np.int64(f), np.int64(i)
             prev = ti

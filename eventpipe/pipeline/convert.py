@@ -5,7 +5,7 @@
 ('converted', {'train': 273, 'test': 61})
 
 Steps: the dataset definition plans its parts (a few raw files each); under the store lock the store
-is created or resumed (:func:`eventpipe.store.events_writer.begin`); one Dask task per part (or per
+is created or resumed (:func:`eventpipe.store.events.writer.begin`); one Dask task per part (or per
 group of parts, ``partitions=``) reads the raw files and writes the part; the driver then indexes
 the splits and marks the store complete. A killed run leaves finished parts marked complete and the
 rest unmarked, so the next run redoes only the rest, and the finished store is identical to one from
@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from eventpipe.datasets import get_dataset
-from eventpipe.datasets.base import ON_ERROR_CHOICES, DatasetSpec, OnError, Part, check_choice, read_part
 from eventpipe.errors import ConfigError, CorruptRecordingError, EventValidationError, FormatError
 from eventpipe.pipeline.dask import SYNCHRONOUS, dask_client, run_tasks
-from eventpipe.store import events_writer
+from eventpipe.sources import get_dataset
+from eventpipe.sources.base import ON_ERROR_CHOICES, DatasetSpec, OnError, Part, check_choice, read_part
+from eventpipe.store import events as events_writer
 from eventpipe.store.location import StoreLike, normalize
 from eventpipe.store.lock import store_lock
 from eventpipe.store.markers import fingerprint, read_attrs

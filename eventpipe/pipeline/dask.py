@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from eventpipe.errors import ConfigError
-from eventpipe.memory import malloc_environment
+from eventpipe.memory import malloc_environment, setting_enabled
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -87,60 +87,70 @@ def dask_client(workers: int | None = None, scheduler: str | Client | None = Non
         yield client
 
 
-KEEP_FREED_BYTES = 1 << 30
-"""With ``keep_freed_memory``, freed memory a worker keeps for reuse before returning the rest (bytes):
-a conversion task holds a few hundred MB per raw file."""
+DASK_TUNING = "EVENTPIPE_DASK_TUNING"
+"""Environment variable: ``0`` starts the pipeline's local clusters with Dask's own settings."""
+
+
+def cluster_settings(keep_freed_memory: bool = False) -> dict[str, Any]:
+    """The Dask configuration :func:`local_cluster` starts its cluster with, for that cluster only.
+
+    Tuning, all of it off with ``EVENTPIPE_DASK_TUNING=0``:
+
+    - Dask starts workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which turns off glibc's adaptive
+      ``mmap`` threshold: every large array then comes fresh from the kernel and is zeroed page by
+      page on first touch, and a conversion task allocates arrays of a recording's size. Unset, the
+      workers get glibc's default.
+    - Each worker samples its own stack many times a second for the dashboard's profile page, CPU
+      time taken from every task; off, the dashboard still shows tasks and memory.
+    - The scheduler and the nannies run in this process, each with timers (an event-loop tick,
+      system and memory monitors). With as many workers as cores their CPU time comes out of the
+      workers, so they tick less often: the tick only feeds "event loop was unresponsive" warnings,
+      the system monitor the dashboard's plots, and the memory monitor still runs twice a second.
+
+    Memory, off with ``EVENTPIPE_KEEP_FREED_MEMORY=0`` or ``keep_freed_memory=False``: each worker
+    starts with :func:`eventpipe.memory.malloc_environment`, so that it keeps up to
+    :data:`eventpipe.memory.KEEP_FREED_BYTES` of freed memory for its next task.
+    """
+    settings: dict[str, Any] = {}
+    if setting_enabled(DASK_TUNING):
+        settings.update({
+            "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+            "distributed.worker.profile.enabled": False,
+            "distributed.admin.tick.interval": "1s",
+            "distributed.admin.system-monitor.interval": "5s",
+            "distributed.worker.memory.monitor-interval": "500ms",
+        })
+    if keep_freed_memory:
+        settings.update({f"distributed.nanny.pre-spawn-environ.{name}": value
+                         for name, value in malloc_environment().items()})
+    return settings
 
 
 @contextmanager
-def local_cluster(n_workers: int, warm_up: Callable[[], Any] | None = None, *, keep_freed_memory: bool = False
-                  ) -> Iterator[str]:
+def local_cluster(n_workers: int, *, keep_freed_memory: bool = False) -> Iterator[str]:
     """A local cluster of ``n_workers`` single-threaded worker processes; yields its scheduler address.
 
-    ``warm_up`` (optional) runs once in every worker before the block, e.g. to compile Numba kernels
-    outside a timed section. ``keep_freed_memory`` makes each worker's C allocator (glibc) serve
-    large arrays from its heap and keep up to :data:`KEEP_FREED_BYTES` of freed memory for the next
-    task instead of returning every large array to the operating system: a task that allocates a few
-    hundred MB per raw file then reuses the previous task's pages instead of having fresh ones
-    faulted in and zeroed. Converting DVS128-Gesture-format recordings, decoding alone went from 16
-    to 11 ns per event with it; a worker then holds on to its largest task's memory (at most
-    :data:`KEEP_FREED_BYTES` more) between tasks.
+    The cluster starts with :func:`cluster_settings`. ``keep_freed_memory`` makes each worker's C
+    allocator (glibc) serve large arrays from its heap and keep up to
+    :data:`~eventpipe.memory.KEEP_FREED_BYTES` of freed memory for the next task instead of returning
+    every large array to the operating system: a task that allocates a few hundred MB per raw file
+    then reuses the previous task's pages instead of having fresh ones faulted in and zeroed, and a
+    worker holds on to its largest task's memory between tasks. Only the workers change: this
+    process's environment is the same afterwards.
     """
     import dask
-    from distributed import Client, LocalCluster
+    from distributed import LocalCluster
 
-    # Dask starts workers with MALLOC_TRIM_THRESHOLD_=65536, which turns off glibc's adaptive mmap
-    # threshold: every large array then comes fresh from the kernel and is zeroed page by page on first
-    # touch. Conversion allocates ~100 MB arrays per recording; unset, it ran 18 M events per CPU
-    # second instead of 13 (measured on DVS128-Gesture-format recordings). Each worker also samples
-    # its own stack every 10 ms for the dashboard's profile page; with that off, integrating blocks
-    # of Gesture samples took 0-15 % less CPU time (noisy; the dashboard still shows tasks and memory).
-    # The scheduler and the nannies run in this process, each with timers: an event-loop tick every
-    # 20 ms, system and memory monitors every 0.5 s and 0.1 s. Idle, a 2-worker cluster took 49 ms of
-    # CPU per second here, 9 ms with the timers below; on 2 cores that time comes out of the workers.
-    settings: dict[str, Any] = {
-        "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
-        "distributed.worker.profile.enabled": False,
-        "distributed.admin.tick.interval": "1s",  # only for "event loop was unresponsive" warnings
-        "distributed.admin.system-monitor.interval": "5s",  # the dashboard's CPU and memory plots
-        "distributed.worker.memory.monitor-interval": "500ms",  # pausing or restarting a worker near its limit
-    }
-    if keep_freed_memory:  # large blocks from the heap, which keeps KEEP_FREED_BYTES free at its top
-        settings.update({f"distributed.nanny.pre-spawn-environ.{name}": value
-                         for name, value in malloc_environment(KEEP_FREED_BYTES).items()})
     # Dask's nannies put the worker environment (these settings, PYTHONHASHSEED) into this process's
     # os.environ to spawn workers; it is put back afterwards, so that processes started later by the
     # caller (DataLoader or DDP workers, say) do not inherit it.
     environ = dict(os.environ)
     try:
-        with dask.config.set(settings), LocalCluster(
+        with dask.config.set(cluster_settings(keep_freed_memory)), LocalCluster(
             n_workers=resolve_workers(n_workers), threads_per_worker=1, processes=True,
             dashboard_address=":0",  # any free port: a fixed :8787 collides with other clusters
             silence_logs=logging.ERROR,
         ) as cluster:
-            if warm_up is not None:
-                with Client(cluster) as client:
-                    client.run(warm_up)
             yield cluster.scheduler_address
     finally:
         _restore_environ(environ)
@@ -205,7 +215,7 @@ def run_tasks(
         order = list(range(len(args)))
         if cost is not None:
             order.sort(key=lambda i: -cost(args[i]))  # stable: ties keep their order
-        # One graph for all tasks (per-task submits cost ~1.5x the scheduler time); tasks of one
+        # One graph for all tasks (a submit per task costs the scheduler more time); tasks of one
         # graph without dependencies start in the order given (a test holds Dask to it).
         futures = client.map(fn, *(list(column) for column in zip(*(args[i] for i in order), strict=True)), pure=False)
         index = {f.key: i for f, i in zip(futures, order, strict=True)}

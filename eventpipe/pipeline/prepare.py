@@ -11,7 +11,7 @@ Steps, each idempotent and resumable:
    changes). Skipped when the events store is complete and the raw folder is gone.
 2. convert: :func:`eventpipe.pipeline.convert.convert` builds the events store (up to date when the
    raw files did not change).
-3. integrate: one Dask task per block of samples (:func:`eventpipe.store.frames_store.plan_blocks`)
+3. integrate: one Dask task per block of samples (:func:`eventpipe.store.frames.layout.plan_blocks`)
    reads its samples from the events store, integrates them (Numba, single-threaded: see the
    threading policy in :mod:`eventpipe.frames`) and writes its block of the frames store. Blocks
    already marked complete by an interrupted run are not redone, and a finished store is left as
@@ -27,11 +27,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from eventpipe.datasets import get_dataset
 from eventpipe.frames import IntegrationSpec
 from eventpipe.pipeline.dask import dask_client, run_tasks
-from eventpipe.store import frames_store
-from eventpipe.store.events_writer import is_store_complete
+from eventpipe.sources import get_dataset
+from eventpipe.store import frames as frames_store
+from eventpipe.store.events.writer import is_store_complete
 from eventpipe.store.location import normalize, size_on_disk
 from eventpipe.store.lock import store_lock
 from eventpipe.store.markers import COMPLETE, read_attrs
@@ -41,8 +41,8 @@ if TYPE_CHECKING:
 
 SMALL_JOB_EVENTS = 20_000_000
 """Below this many events to integrate, and unless ``workers`` is given, the work runs in this process:
-starting worker processes (spawn, imports, Numba compilation: about 5 s measured) would cost more
-than the one to two seconds of work it could share."""
+starting worker processes (spawn, imports, Numba compilation in each) would cost more than the
+share of so little work they could take over."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def sample_name(split: str, i: int, meta: dict[str, Any]) -> str:
 def _events_split(location: str, split: str, fingerprint: str) -> Any:
     """The events store split a worker reads, opened once per process (its index, metadata and last
     decoded chunks stay loaded between blocks); ``fingerprint`` keys out a store converted again."""
-    from eventpipe.store.events_store import EventsStore
+    from eventpipe.store.events.reader import EventsStore
 
     return EventsStore.open(location).split(split)
 
@@ -197,7 +197,7 @@ def integrate_store(
     Takes the store lock, creates or resumes the frames store (refusing one with another
     fingerprint unless ``overwrite``), runs the blocks not yet complete and indexes the store.
     """
-    from eventpipe.store.events_store import EventsStore
+    from eventpipe.store.events.reader import EventsStore
 
     started = time.perf_counter()
     events_location, frames_location = normalize(events_location), normalize(frames_location)
@@ -222,7 +222,7 @@ def integrate_store(
         if workers is None and scheduler is None and events < SMALL_JOB_EVENTS:
             workers = 1
         # the blocks' futures, released once the store is final: a local scheduler forgetting them
-        # in this process took turns with finalize and made it 2-3x slower
+        # in this process would take turns with finalize and slow it down
         finished: list[Any] = []
         if todo:
             with dask_client(workers, scheduler, n_tasks=len(todo), keep_freed_memory=True) as client:
@@ -253,7 +253,7 @@ def _dry_run(name: str, root: Path, events_location: str, frames_location: str |
         return steps
     if not events_done:
         return [*steps, StepResult("integrate", "integrate", detail=f"integrate every sample with {spec.name}")]
-    from eventpipe.store.events_store import EventsStore
+    from eventpipe.store.events.reader import EventsStore
 
     es = EventsStore.open(events_location)
     header = _header(es, {s: es.split(s) for s in es.splits}, spec, block_events)

@@ -1,8 +1,8 @@
 """Numba helpers shared by the decoding kernels.
 
 Integer readers take a uint8 buffer and any byte offset: records are not aligned in general (header
-lengths are arbitrary). :func:`put_event` writes one event as a whole record, which is measurably
-faster than four strided field writes. Numba inlines these small functions into the kernels.
+lengths are arbitrary). :func:`put_event` writes one event as a whole record, one store instead of
+four strided field writes. Numba inlines these small functions into the kernels.
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ reads it a second time; inside :func:`record_digests`, the streaming readers
 is still in cache, and record the digest of every file they read to its end. The digest is the one
 :func:`eventpipe.store.markers.file_sha256` gives for the same bytes.
 
-Measured on DVS128-Gesture-format recordings (8 bytes per event): hashing costs ~6 ns per event
-either way; the separate pass added ~1.5 ns per event of reading and Python overhead on top.
+Hashing costs the same either way; what the streaming readers save is the separate pass: reading
+the file again and the Python overhead of its loop (``eventpipe bench convert`` times conversion
+with the digests).
 
 >>> from eventpipe.readers import read_events  # doctest: +SKIP
 >>> with record_digests() as digests:         # doctest: +SKIP

@@ -11,9 +11,9 @@ recomputed from it. The backward pass walks the steps in reverse:
 Both passes work on preallocated one-step buffers with in-place operations and allocate nothing per step;
 on the CPU they run over chunks of neurons whose buffers stay in cache (see ``_CPU_CHUNK``), so only the
 ``[T, N]`` sequences stream through memory, and the chunks are shared out over PyTorch's threads
-(:func:`_each_chunk`; measured 10-15 % faster with 2 threads than 1 on 2 cores, the steps' Python
-dispatch being the limit). ``eventpipe bench neurons`` compares them with autograd through
-an explicit step loop.
+(:func:`_each_chunk`; the gain from more threads is bounded by the steps' Python dispatch).
+``eventpipe bench neurons`` compares them with autograd through an explicit step loop (figures in
+``docs/benchmarks.md``).
 
 Half-precision inputs (float16, bfloat16) are integrated in float32; ``H`` is rounded to the input dtype
 once per step (the stored value) and the spike and reset use that rounded value, exactly like the CUDA
@@ -38,8 +38,9 @@ T = TypeVar("T")
 
 # Neurons per chunk on the CPU. A chunk's ~6 one-step buffers (128 KiB each in float32) stay in L2, so the
 # per-step operations run from cache and only the [T, N] sequences stream through memory; and 32768 elements
-# is PyTorch's parallel grain, so each operation runs on one core without a thread barrier. On a busy 2-core
-# Xeon this was 3-5x faster for [20, 16, 128, 32, 32] than whole-tensor (multi-threaded) operations per step.
+# is PyTorch's parallel grain, so each operation runs on one core without a thread barrier. Whole-tensor
+# (multi-threaded) operations per step lost to this: each one streams the whole state through memory and
+# waits at a thread barrier (``eventpipe bench neurons`` times the fused backend).
 _CPU_CHUNK = 1 << 15
 
 

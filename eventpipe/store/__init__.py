@@ -1,27 +1,18 @@
-"""Stores on Zarr v3 (local folder or any fsspec URL): the events store and the shared store helpers.
+"""The two stores on Zarr v3 (a local folder or any fsspec URL), and what they share.
 
 Public names load lazily, so importing this package does not import Zarr.
 
-Shared by every store (the frames store reuses them):
-
-- :mod:`eventpipe.store.location`: ``open_group(path_or_url, mode)``, ``normalize``, ``exists``,
-  ``remove``, ``size_on_disk``.
-- :mod:`eventpipe.store.codecs`: the measured Blosc/zstd codecs and chunk sizes.
-- :mod:`eventpipe.store.nodes`: groups' and arrays' ``zarr.json`` built with Zarr's own metadata
-  classes and written or read directly (``write_nodes``, ``create_store``, ``open_array``,
-  ``read_group_attrs``, ``child_arrays``), without Zarr's per-call thread hops.
-- :mod:`eventpipe.store.chunks`: ``blosc_array(path, data, compressor, chunk)``, a whole 1-D array's
-  metadata and chunks encoded ~3x faster than through Zarr's codec pipeline, byte-identical to it; ``read_range``/``read_whole``, the same chunks read back and decoded directly;
-  ``fetch_chunks``, stored chunks as bytes; ``write_index``, the per-sample index arrays of both stores.
-- :mod:`eventpipe.store.markers`: ``fingerprint``, ``mark_complete``/``is_complete`` (completion
-  markers written after the data), ``read_attrs``, ``file_sha256``.
-- :mod:`eventpipe.store.lock`: ``store_lock(path_or_url)``, raising ``StoreLockedError``.
-- :mod:`eventpipe.store.integrity`: ``check_integrity`` and ``register_integrity_check`` (the hook
-  another kind of store uses to plug in its checker; see that module's docstring).
-
-The events store itself: :mod:`~eventpipe.store.events_layout` (layout and encoding),
-:mod:`~eventpipe.store.events_writer` (begin / write_part / finalize), :mod:`~eventpipe.store.events_store`
-(reading), :mod:`~eventpipe.store.stats` (summaries for ``eventpipe info``).
+- :mod:`eventpipe.store.events`: the events store (a dataset's events, read by sample);
+- :mod:`eventpipe.store.frames`: the frames store (one integration spec's count frames);
+- shared by both: :mod:`~eventpipe.store.location` (where a store lives), :mod:`~eventpipe.store.lock`
+  (one writer per store), :mod:`~eventpipe.store.markers` (kind, fingerprint, completion markers),
+  :mod:`~eventpipe.store.codecs` (Blosc codecs and chunk sizes), :mod:`~eventpipe.store.index`
+  (per-sample index arrays), :mod:`~eventpipe.store.base` (opening a finished store and its splits),
+  :mod:`~eventpipe.store.checks` and :mod:`~eventpipe.store.integrity` (consistency checks),
+  :mod:`~eventpipe.store.samples` (samples in memory, the events writer's input) and
+  :mod:`~eventpipe.store.stats` (summaries for ``eventpipe info``);
+- :mod:`eventpipe.store._zarr`: the internal fast path that writes and reads Zarr nodes and chunks
+  directly; nothing outside the stores uses it.
 """
 
 from __future__ import annotations
@@ -30,11 +21,12 @@ import importlib
 from typing import Any
 
 _LAZY = {
-    "EventsStore": "eventpipe.store.events_store",
-    "EventsSplit": "eventpipe.store.events_store",
+    "EventsStore": "eventpipe.store.events.reader",
+    "EventsSplit": "eventpipe.store.events.reader",
+    "FramesStore": "eventpipe.store.frames.reader",
+    "FramesSplit": "eventpipe.store.frames.reader",
     "SampleBatch": "eventpipe.store.samples",
     "check_integrity": "eventpipe.store.integrity",
-    "register_integrity_check": "eventpipe.store.integrity",
     "store_lock": "eventpipe.store.lock",
     "open_group": "eventpipe.store.location",
     "fingerprint": "eventpipe.store.markers",

@@ -1,4 +1,5 @@
-"""What the events and frames stores share: location, attributes, and the checks made when one is opened."""
+"""What both stores' readers share: opening a finished store (its kind, schema version and completion
+checked) and a split's labels, offsets and per-sample metadata."""
 
 from __future__ import annotations
 
@@ -8,11 +9,10 @@ import numpy as np
 
 from eventpipe.errors import DataNotFoundError, StoreSchemaError
 from eventpipe.events import SensorSize
-from eventpipe.store.chunks import read_whole
-from eventpipe.store.events_layout import KIND_ATTR
+from eventpipe.store._zarr import child_arrays
+from eventpipe.store.index import read_index
 from eventpipe.store.location import StoreLike, exists, normalize
-from eventpipe.store.markers import COMPLETE, read_attrs
-from eventpipe.store.nodes import child_arrays, open_array
+from eventpipe.store.markers import COMPLETE, KIND_ATTR, read_attrs
 
 S = TypeVar("S", bound="FinishedStore")
 
@@ -114,8 +114,7 @@ class IndexedSplit:
         """Per-sample metadata columns (e.g. user, lighting), each an array of length ``n``."""
         if self._meta is None:
             path = f"{self.name}/meta"
-            self._meta = {name: np.asarray(read_whole(open_array(self.location, f"{path}/{name}")))
-                          for name in child_arrays(self.location, path)}
+            self._meta = read_index(self.location, path, child_arrays(self.location, path))
         return self._meta
 
     def meta(self, i: int) -> dict[str, Any]:

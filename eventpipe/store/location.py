@@ -100,7 +100,7 @@ def remove(location: StoreLike) -> None:
 
 def remove_partial_writes(location: StoreLike) -> None:
     """Delete the temporary ``*.partial`` files left in a local store by a process killed in the
-    middle of writing a file (Zarr's local store and :func:`~eventpipe.store.nodes.write_nodes`
+    middle of writing a file (Zarr's local store and :func:`~eventpipe.store._zarr.write_nodes`
     write a temporary file, then rename it). Other stores write each object whole."""
     loc = normalize(location)
     if not is_local(loc):

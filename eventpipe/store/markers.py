@@ -1,10 +1,11 @@
-"""Fingerprints and completion markers: how a store knows what it holds and what is finished.
+"""Kinds, fingerprints and completion markers: how a store knows what it holds and what is finished.
 
-A store is keyed by its fingerprint, never by its existence: :func:`fingerprint` hashes a canonical
-JSON rendering of everything that determines the contents (configuration, schema version, source
-checksums). A unit of work (a part of an events store, a sample range of a frames store) is finished
-only when its completion marker is present, and the marker is written after its data, in one write
-of the node's ``zarr.json``; an interrupted run therefore leaves no marker and the unit is redone.
+The root attribute :data:`KIND_ATTR` names the kind of store. A store is keyed by its fingerprint,
+never by its existence: :func:`fingerprint` hashes a canonical JSON rendering of everything that
+determines the contents (configuration, schema version, source checksums). A unit of work (a part
+of an events store, a block of a frames store) is finished only when its completion marker is
+present, and the marker is written after its data, in one write of the node's ``zarr.json``; an
+interrupted run therefore leaves no marker and the unit is redone.
 
 >>> fingerprint({"b": 1, "a": [1, 2]}) == fingerprint({"a": [1, 2], "b": 1})
 True
@@ -17,6 +18,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from eventpipe.store._zarr import group_metadata, read_group_attrs, write_nodes
+
+KIND_ATTR = "eventpipe_store"
+"""Root attribute naming the kind of store (``"events"``, ``"frames"``)."""
 COMPLETE = "complete"
 """Attribute set to ``True``, in the same write as the node's summary, once its data is written."""
 
@@ -34,8 +39,6 @@ def fingerprint(payload: Any) -> str:
 def mark_complete(location: str, path: str, attributes: Mapping[str, Any]) -> dict[str, Any]:
     """Make ``attributes`` and the completion flag the attributes of the group at ``path``, in one
     write of its ``zarr.json`` (its data must be written before); returns them."""
-    from eventpipe.store.nodes import group_metadata, write_nodes
-
     attrs = {**attributes, COMPLETE: True}
     write_nodes(location, [(path, group_metadata(attrs))])
     return attrs
@@ -50,8 +53,6 @@ def is_complete(location: str, path: str = "") -> bool:
 def read_attrs(location: str, path: str = "") -> dict[str, Any] | None:
     """The attributes of the group at ``path`` in the store at ``location``, or None when the group is
     missing or its metadata is unreadable (for example cut short by a killed process)."""
-    from eventpipe.store.nodes import read_group_attrs
-
     return read_group_attrs(location, path)
 
 

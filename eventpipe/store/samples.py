@@ -28,8 +28,8 @@ MetaValue = str | int
 
 
 def _raw(events: Events) -> np.ndarray:
-    """``events`` viewed as opaque 13-byte records. NumPy copies structured records field by field,
-    ~30x slower than copying the same bytes as ``V13`` items."""
+    """``events`` viewed as opaque 13-byte records: NumPy copies structured records field by field,
+    and the same bytes as ``V13`` items at memory speed."""
     return events.view(np.dtype((np.void, EVENT_DTYPE.itemsize)))
 
 

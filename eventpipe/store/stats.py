@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from eventpipe.events import Events
+from eventpipe.store.events.reader import EventsStore
 from eventpipe.store.location import StoreLike, normalize, size_on_disk
 
 PEAK_WINDOW_US = 10_000
@@ -50,8 +51,6 @@ def events_summary(events: Events) -> dict[str, Any]:
 def store_summary(location: StoreLike) -> dict[str, Any]:
     """Per split: samples, events per sample and durations (min/median/max), class histogram; plus
     store size on disk, bytes per event, skipped files and fingerprint. Reads only the index arrays."""
-    from eventpipe.store.events_store import EventsStore
-
     store = EventsStore.open(location)
     splits = {}
     total_events = 0

@@ -1,8 +1,8 @@
-"""The built-in ``demo`` dataset: small synthetic gestures that train on a laptop CPU in minutes.
+"""The built-in ``demo`` dataset: synthetic gestures small enough to prepare and train on a laptop CPU.
 
 10 users x 3 lightings (30 recordings; users 09-10 form the test split) of 11-12 one-second gestures
 on a 32x32 sensor: 342 samples of 7-32 k events (median 13 k), 5.0 M events, 40 MB of AEDAT 3.1,
-written in about 2.5 s on one core.
+generated locally on one core, with no download.
 """
 
 from __future__ import annotations

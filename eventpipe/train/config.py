@@ -4,8 +4,8 @@ A pipeline is a TOML file (``pipelines/*.toml``) with top-level ``name`` and ``d
 table per section::
 
     name = "demo"
-    [data]       dataset, integration (frames + split_by | duration_us | events_per_frame | integrate),
-                 batch_size, eval_batch_size, workers, train_split, test_split, limit_train, limit_test, root
+    [data]       dataset, the integration options of eventpipe.frames.integration_spec (frames + split_by |
+                 duration_us | events_per_frame | fn | n_time_bins | event_count | time_window, ...), batch_size, eval_batch_size, workers, train_split, test_split, limit_train, limit_test, root
     [model]      name (a class of eventpipe.snn.models) and its keyword arguments (neuron, backend, channels, ...)
     [optimizer]  name (adam | adamw | sgd), lr, weight_decay, momentum
     [schedule]   name (cosine | step | constant), warmup_epochs, min_lr, step_size, gamma
@@ -26,119 +26,45 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from eventpipe.config import Table, load_toml, loads_value
 from eventpipe.errors import ConfigError
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef, unused-ignore]
+from eventpipe.frames.spec import OPTIONS as INTEGRATION_OPTIONS
+from eventpipe.frames.spec import IntegrationSpec, integration_spec
 
 SECTIONS = ("data", "model", "optimizer", "schedule", "loss", "train")
 TOP_LEVEL_KEYS = ("name", "description")
-
-
-class _Reader:
-    """Pops validated values out of one raw section, naming ``section.key`` in every error."""
-
-    def __init__(self, raw: Mapping[str, Any], section: str, source: str) -> None:
-        if not isinstance(raw, Mapping):
-            raise ConfigError(f"{source}: [{section}] must be a table, got {raw!r}")
-        self.raw = dict(raw)
-        self.section = section
-        self.source = source
-
-    def _fail(self, key: str, expected: str, value: Any) -> ConfigError:
-        return ConfigError(f"{self.source}: {self.section}.{key}: expected {expected}, got {value!r}")
-
-    def optional_integer(self, key: str, *, minimum: int | None = None) -> int | None:
-        if self.raw.get(key) is None:
-            self.raw.pop(key, None)
-            return None
-        return self.integer(key, 0, minimum=minimum)
-
-    def integer(self, key: str, default: int, *, minimum: int | None = None) -> int:
-        value = self.raw.pop(key, default)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self._fail(key, "an integer", value)
-        if minimum is not None and value < minimum:
-            raise self._fail(key, f"an integer >= {minimum}", value)
-        return value
-
-    def number(self, key: str, default: float, *, minimum: float = -math.inf, maximum: float = math.inf,
-              open_min: bool = False) -> float:
-        value = self.raw.pop(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise self._fail(key, "a finite number", value)
-        if value < minimum or value > maximum or (open_min and value == minimum):
-            low = "(" if open_min else "["
-            raise self._fail(key, f"a number in {low}{minimum}, {maximum}]", value)
-        return float(value)
-
-    def flag(self, key: str, default: bool) -> bool:
-        value = self.raw.pop(key, default)
-        if not isinstance(value, bool):
-            raise self._fail(key, "true or false", value)
-        return value
-
-    def text(self, key: str, default: str | None, *, choices: Sequence[str] | None = None) -> str:
-        value = self.raw.pop(key, default)
-        if value is None:
-            raise ConfigError(f"{self.source}: {self.section}.{key} is required")
-        if not isinstance(value, str):
-            raise self._fail(key, "a string", value)
-        if choices is not None and value not in choices:
-            valid = ", ".join(repr(c) for c in choices)
-            raise ConfigError(
-                f"{self.source}: Unknown value {value!r} for {self.section}.{key}. Valid values are {{{valid}}}."
-            )
-        return value
-
-    def rest(self) -> dict[str, Any]:
-        """What was not popped (model keyword arguments)."""
-        out, self.raw = self.raw, {}
-        return out
-
-    def done(self, valid: Sequence[str]) -> None:
-        """Reject keys nobody read."""
-        if self.raw:
-            key = sorted(self.raw)[0]
-            names = ", ".join(sorted(valid))
-            raise ConfigError(f"{self.source}: unknown key {self.section}.{key} (valid keys: {names})")
 
 
 def _keys(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls))
 
 
-INTEGRATION_KEYS = ("frames", "duration_us", "events_per_frame", "integrate")
+MODE_KEYS = ("frames", "duration_us", "events_per_frame", "fn", "n_time_bins", "event_count", "time_window")
+"""The ``[data]`` keys that choose the integration mode; an override of one replaces the file's."""
 
 
 @dataclass(frozen=True)
 class DataConfig:
     """Which dataset, how its events become frames, and how batches are loaded.
 
-    Exactly one integration is set: ``frames`` (with ``split_by`` ``"number"`` or ``"time"``), ``duration_us``
-    (frames of fixed duration in µs; variable T, padded and masked per batch), ``events_per_frame`` (with
-    ``drop_incomplete``) or ``integrate`` (a plugin ``"module:function"`` or registered integrator name).
+    The integration is given by the options of :func:`eventpipe.frames.integration_spec`, as keys of
+    ``[data]``: exactly one mode (``frames`` with ``split_by``, ``duration_us`` as µs or ``"10ms"``,
+    ``events_per_frame`` with ``drop_incomplete``, ``fn`` as ``"module:function"`` or a registered
+    integrator, tonic's ``n_time_bins``, ``event_count``, ``time_window`` with ``overlap`` and
+    ``include_incomplete``). Variable-T modes are padded and masked per batch.
     ``batch_size`` is the number of samples per optimisation step over all processes (split evenly across
     DDP ranks). ``limit_train``/``limit_test`` (0 = all) train on a seeded random subset. ``root`` is the
     data folder ("" = ``$EVENTPIPE_HOME``, else ``~/.cache/eventpipe``).
     """
 
     dataset: str
-    frames: int | None = None
-    split_by: str = "number"
-    duration_us: int | None = None
-    events_per_frame: int | None = None
-    drop_incomplete: bool = False
-    integrate: str | None = None
+    integration: IntegrationSpec
     batch_size: int = 16
     eval_batch_size: int | None = None
     workers: int = 0
@@ -149,45 +75,30 @@ class DataConfig:
     root: str = ""
 
     @classmethod
-    def parse(cls, raw: Mapping[str, Any], source: str) -> DataConfig:
-        r = _Reader(raw, "data", source)
-        cfg = cls(
-            dataset=r.text("dataset", None),
-            frames=r.optional_integer("frames", minimum=1),
-            split_by=r.text("split_by", "number", choices=("number", "time")),
-            duration_us=r.optional_integer("duration_us", minimum=1),
-            events_per_frame=r.optional_integer("events_per_frame", minimum=1),
-            drop_incomplete=r.flag("drop_incomplete", False),
-            integrate=r.text("integrate", "") or None,
-            batch_size=r.integer("batch_size", 16, minimum=1),
-            eval_batch_size=r.optional_integer("eval_batch_size", minimum=1),
-            workers=r.integer("workers", 0, minimum=0),
-            train_split=r.text("train_split", "train"),
-            test_split=r.text("test_split", "test"),
-            limit_train=r.integer("limit_train", 0, minimum=0),
-            limit_test=r.integer("limit_test", 0, minimum=0),
-            root=r.text("root", ""),
+    def parse(cls, t: Table) -> DataConfig:
+        t.check_keys({*_keys(cls), *INTEGRATION_OPTIONS} - {"integration"})
+        try:
+            spec = integration_spec({k: v for k, v in t.data.items() if k in INTEGRATION_OPTIONS}, required=True)
+        except ConfigError as exc:
+            raise ConfigError(f"{t.source}: [data]: {exc}") from None
+        return cls(
+            dataset=t.string("dataset", required=True),
+            integration=spec,  # type: ignore[arg-type]
+            batch_size=(t.integer("batch_size", 16, minimum=1)),
+            eval_batch_size=t.integer("eval_batch_size", None, minimum=1),
+            workers=(t.integer("workers", 0, minimum=0)),
+            train_split=t.string("train_split", "train"),
+            test_split=t.string("test_split", "test"),
+            limit_train=(t.integer("limit_train", 0, minimum=0)),
+            limit_test=(t.integer("limit_test", 0, minimum=0)),
+            root=t.string("root", ""),
         )
-        r.done(_keys(cls))
-        chosen = [k for k in INTEGRATION_KEYS if getattr(cfg, k) is not None]
-        if len(chosen) != 1:
-            keys = ", ".join(f"data.{k}" for k in INTEGRATION_KEYS)
-            raise ConfigError(f"{source}: [data] needs exactly one of {keys}; got {chosen or 'none'}")
-        if cfg.split_by != "number" and cfg.frames is None:
-            raise ConfigError(f"{source}: data.split_by applies to data.frames only, not data.{chosen[0]}")
-        if cfg.drop_incomplete and cfg.events_per_frame is None:
-            raise ConfigError(f"{source}: data.drop_incomplete applies to data.events_per_frame only")
-        return cfg
 
-    def integration(self) -> dict[str, Any]:
-        """Keyword arguments that select the frame integration (for the datasets and ``prepare``)."""
-        if self.frames is not None:
-            return {"frames": self.frames, "split_by": self.split_by}
-        if self.duration_us is not None:
-            return {"duration_us": self.duration_us}
-        if self.events_per_frame is not None:
-            return {"events_per_frame": self.events_per_frame, "drop_incomplete": self.drop_incomplete}
-        return {"fn": self.integrate}
+    def to_table(self) -> dict[str, Any]:
+        """The ``[data]`` table: the integration's options inline, ``None`` values left out."""
+        out = {k: v for k, v in dataclasses.asdict(self).items() if k != "integration" and v is not None}
+        spec = {k: v for k, v in self.integration.to_dict().items() if k != "mode"}
+        return {"dataset": out.pop("dataset"), **spec, **out}
 
 
 @dataclass(frozen=True)
@@ -205,14 +116,8 @@ class ModelConfig:
         object.__setattr__(self, "kwargs", MappingProxyType(dict(self.kwargs)))
 
     @classmethod
-    def parse(cls, raw: Mapping[str, Any], source: str) -> ModelConfig:
-        r = _Reader(raw, "model", source)
-        name = r.text("name", None)
-        kwargs = r.rest()
-        for key, value in kwargs.items():
-            if isinstance(value, Mapping):
-                raise ConfigError(f"{source}: model.{key}: nested tables are not model arguments, got {value!r}")
-        return cls(name=name, kwargs=kwargs)
+    def parse(cls, t: Table) -> ModelConfig:
+        return cls(name=t.string("name", required=True), kwargs=t.values(exclude=("name",)))
 
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
@@ -228,15 +133,14 @@ class OptimizerConfig:
     momentum: float = 0.9
 
     @classmethod
-    def parse(cls, raw: Mapping[str, Any], source: str) -> OptimizerConfig:
-        r = _Reader(raw, "optimizer", source)
+    def parse(cls, t: Table) -> OptimizerConfig:
+        t.check_keys(_keys(cls))
         cfg = cls(
-            name=r.text("name", "adam", choices=OPTIMIZERS),
-            lr=r.number("lr", 1e-3, minimum=0.0, open_min=True),
-            weight_decay=r.number("weight_decay", 0.0, minimum=0.0),
-            momentum=r.number("momentum", 0.9, minimum=0.0, maximum=1.0),
+            name=t.string("name", "adam", choices=OPTIMIZERS),
+            lr=t.number("lr", 1e-3, minimum=0.0, open_min=True),
+            weight_decay=t.number("weight_decay", 0.0, minimum=0.0),
+            momentum=t.number("momentum", 0.9, minimum=0.0, maximum=1.0),
         )
-        r.done(_keys(cls))
         return cfg
 
 
@@ -258,16 +162,15 @@ class ScheduleConfig:
     gamma: float = 0.1
 
     @classmethod
-    def parse(cls, raw: Mapping[str, Any], source: str) -> ScheduleConfig:
-        r = _Reader(raw, "schedule", source)
+    def parse(cls, t: Table) -> ScheduleConfig:
+        t.check_keys(_keys(cls))
         cfg = cls(
-            name=r.text("name", "cosine", choices=SCHEDULES),
-            warmup_epochs=r.integer("warmup_epochs", 0, minimum=0),
-            min_lr=r.number("min_lr", 0.0, minimum=0.0),
-            step_size=r.integer("step_size", 30, minimum=1),
-            gamma=r.number("gamma", 0.1, minimum=0.0, maximum=1.0, open_min=True),
+            name=t.string("name", "cosine", choices=SCHEDULES),
+            warmup_epochs=t.integer("warmup_epochs", 0, minimum=0),
+            min_lr=t.number("min_lr", 0.0, minimum=0.0),
+            step_size=t.integer("step_size", 30, minimum=1),
+            gamma=t.number("gamma", 0.1, minimum=0.0, maximum=1.0, open_min=True),
         )
-        r.done(_keys(cls))
         return cfg
 
 
@@ -288,14 +191,13 @@ class LossConfig:
     tet_phi: float = 1.0
 
     @classmethod
-    def parse(cls, raw: Mapping[str, Any], source: str) -> LossConfig:
-        r = _Reader(raw, "loss", source)
+    def parse(cls, t: Table) -> LossConfig:
+        t.check_keys(_keys(cls))
         cfg = cls(
-            name=r.text("name", "mse", choices=LOSSES),
-            tet_lambda=r.number("tet_lambda", 1e-3, minimum=0.0, maximum=1.0),
-            tet_phi=r.number("tet_phi", 1.0),
+            name=t.string("name", "mse", choices=LOSSES),
+            tet_lambda=t.number("tet_lambda", 1e-3, minimum=0.0, maximum=1.0),
+            tet_phi=t.number("tet_phi", 1.0),
         )
-        r.done(_keys(cls))
         return cfg
 
 
@@ -322,25 +224,21 @@ class RunConfig:
     firing_rates: bool = True
 
     @classmethod
-    def parse(cls, raw: Mapping[str, Any], source: str) -> RunConfig:
-        r = _Reader(raw, "train", source)
+    def parse(cls, t: Table) -> RunConfig:
+        t.check_keys(_keys(cls))
         cfg = cls(
-            epochs=r.integer("epochs", 64, minimum=1),
-            seed=r.integer("seed", 0, minimum=0),
-            amp=r.flag("amp", False),
-            device=r.text("device", "auto"),
-            deterministic=r.flag("deterministic", True),
-            output=r.text("output", ""),
-            grad_clip=r.number("grad_clip", 0.0, minimum=0.0),
-            plots=r.flag("plots", True),
-            firing_rates=r.flag("firing_rates", True),
+            epochs=t.integer("epochs", 64, minimum=1),
+            seed=t.integer("seed", 0, minimum=0),
+            amp=t.boolean("amp", False),
+            device=t.string("device", "auto"),
+            deterministic=t.boolean("deterministic", True),
+            output=t.string("output", ""),
+            grad_clip=t.number("grad_clip", 0.0, minimum=0.0),
+            plots=t.boolean("plots", True),
+            firing_rates=t.boolean("firing_rates", True),
         )
-        r.done(_keys(cls))
         if not (cfg.device in ("auto", "cpu", "cuda") or _is_cuda_index(cfg.device)):
-            raise ConfigError(
-                f"{source}: Unknown value {cfg.device!r} for train.device. "
-                "Valid values are {'auto', 'cpu', 'cuda', 'cuda:N'}."
-            )
+            t.fail("device", f"unknown value {cfg.device!r}; valid values are {{'auto', 'cpu', 'cuda', 'cuda:N'}}")
         return cfg
 
 
@@ -365,27 +263,17 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any], *, source: str = "config") -> TrainConfig:
         """Validate a nested dict (parsed TOML, or :meth:`to_dict` output); errors name the key."""
-        if not isinstance(raw, Mapping):
-            raise ConfigError(f"{source}: expected a table of sections, got {raw!r}")
-        unknown = sorted(set(raw) - set(SECTIONS) - set(TOP_LEVEL_KEYS))
-        if unknown:
-            valid = ", ".join(TOP_LEVEL_KEYS + tuple(f"[{s}]" for s in SECTIONS))
-            raise ConfigError(f"{source}: unknown key {unknown[0]} (valid: {valid})")
-        for section in ("data", "model"):
-            if section not in raw:
-                raise ConfigError(f"{source}: missing section [{section}]")
-        for key in TOP_LEVEL_KEYS:
-            if key in raw and not isinstance(raw[key], str):
-                raise ConfigError(f"{source}: {key}: expected a string, got {raw[key]!r}")
+        top = Table(raw, source)
+        top.check_keys((*TOP_LEVEL_KEYS, *SECTIONS))
         return cls(
-            name=raw.get("name", "pipeline") or "pipeline",
-            description=raw.get("description", ""),
-            data=DataConfig.parse(raw["data"], source),
-            model=ModelConfig.parse(raw["model"], source),
-            optimizer=OptimizerConfig.parse(raw.get("optimizer", {}), source),
-            schedule=ScheduleConfig.parse(raw.get("schedule", {}), source),
-            loss=LossConfig.parse(raw.get("loss", {}), source),
-            train=RunConfig.parse(raw.get("train", {}), source),
+            name=top.string("name", "pipeline") or "pipeline",
+            description=top.string("description", ""),
+            data=DataConfig.parse(top.table("data", required=True)),
+            model=ModelConfig.parse(top.table("model", required=True)),
+            optimizer=OptimizerConfig.parse(top.table("optimizer")),
+            schedule=ScheduleConfig.parse(top.table("schedule")),
+            loss=LossConfig.parse(top.table("loss")),
+            train=RunConfig.parse(top.table("train")),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -395,6 +283,8 @@ class TrainConfig:
             obj = getattr(self, section)
             if isinstance(obj, ModelConfig):
                 table = {"name": obj.name, **_plain(dict(obj.kwargs))}
+            elif isinstance(obj, DataConfig):
+                table = obj.to_table()
             else:
                 table = {k: v for k, v in dataclasses.asdict(obj).items() if v is not None}
             out[section] = table
@@ -444,12 +334,7 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     key = key.strip()
     if not sep or "." not in key or not key.split(".", 1)[1]:
         raise ConfigError(f"--set expects section.key=value (e.g. data.batch_size=32), got {text!r}")
-    value = value.strip()
-    try:
-        parsed = tomllib.loads(f"v = {value}")["v"]
-    except tomllib.TOMLDecodeError:
-        parsed = value
-    return key, parsed
+    return key, loads_value(value.strip())
 
 
 def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -470,9 +355,9 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any]) -> dic
             table.pop(key, None)
         else:
             table[key] = value
-        if section == "data" and value is not None and key in INTEGRATION_KEYS:
-            # Choosing an integration replaces the file's one.
-            for other in set(INTEGRATION_KEYS) - {key}:
+        if section == "data" and value is not None and key in MODE_KEYS:
+            # Choosing an integration mode replaces the file's integration, but for options also overridden.
+            for other in set(INTEGRATION_OPTIONS) - {key} - {k.partition(".")[2] for k in overrides}:
                 table.pop(other, None)
     return out
 
@@ -483,14 +368,7 @@ def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None) ->
     The pipeline ``name`` defaults to the file's stem.
     """
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        from eventpipe.errors import DataNotFoundError
-
-        raise DataNotFoundError(f"pipeline file not found: {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    raw = load_toml(path, "pipeline file")
     raw.setdefault("name", path.stem)
     source = str(path)
     if overrides:

@@ -1,4 +1,4 @@
-"""Datasets of a training run: ``prepare`` what is missing, then open the train and test splits."""
+"""Datasets of a training run: build what is missing, then open the train and test splits."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any, Protocol, cast
 import torch
 from torch.utils.data import Dataset, Subset
 
-from eventpipe.errors import DataNotFoundError
+from eventpipe.paths import resolve_root
 from eventpipe.train.config import TrainConfig
 from eventpipe.train.ddp import DistContext, barrier
 
@@ -36,42 +36,31 @@ class DataBundle:
 
 def data_root(config: TrainConfig) -> Path:
     """``data.root``, else ``$EVENTPIPE_HOME``, else ``~/.cache/eventpipe``."""
-    from eventpipe.cli.common import resolve_root
-
     return resolve_root(Path(config.data.root) if config.data.root else None)
 
 
 def build_data(config: TrainConfig, ctx: DistContext, *, progress: bool = True, workers: int | None = None,
                scheduler: str | None = None) -> DataBundle:
-    """Open both splits of ``config.data``; when a store is missing, rank 0 runs ``prepare`` (others wait).
+    """Open both splits of ``config.data``; rank 0 builds what is missing first (the others wait).
 
-    ``prepare`` downloads, verifies, converts and integrates only what is missing, with ``workers``
-    parallel tasks or on the Dask cluster at ``scheduler``.
+    Building goes through the dataset classes' ``prepare=True``: download, verify, convert and
+    integrate only what is missing, with ``workers`` parallel tasks or on the Dask cluster at ``scheduler``.
     """
-    from eventpipe.datasets import get_dataset
-    from eventpipe.datasets.torch_datasets import dataset_class
+    from eventpipe.datasets import dataset_class
 
     root = data_root(config)
-    info = get_dataset(config.data.dataset)
-    cls = dataset_class(info.name)
-    integration = config.data.integration()
+    cls = dataset_class(config.data.dataset)
+    spec = config.data.integration
 
-    def open_splits() -> tuple[Any, Any]:
-        return (cls(root, split=config.data.train_split, progress=False, **integration),
-                cls(root, split=config.data.test_split, progress=False, **integration))
+    def open_split(split: str, prepare: bool) -> Any:
+        return cls(root, split=split, spec=spec, prepare=prepare, workers=workers, scheduler=scheduler,
+                   progress=progress and prepare)
 
     if ctx.is_main:
-        try:
-            open_splits()
-        except DataNotFoundError:
-            from eventpipe.frames import IntegrationSpec
-            from eventpipe.pipeline.prepare import prepare
-
-            prepare(info.name, root, IntegrationSpec(**integration), workers=workers, scheduler=scheduler,
-                    progress=progress)
+        open_split(config.data.train_split, True)
     barrier(ctx)
-    train, test = open_splits()
-    return DataBundle(train=train, test=test, classes=tuple(getattr(train, "classes", info.classes)))
+    train, test = open_split(config.data.train_split, False), open_split(config.data.test_split, False)
+    return DataBundle(train=train, test=test, classes=tuple(train.classes))
 
 
 def subset(data: DataBundle, limit_train: int, limit_test: int, seed: int) -> DataBundle:

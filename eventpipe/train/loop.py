@@ -238,8 +238,9 @@ class _Run:
 
     def _oom(self, what: str, exc: BaseException) -> TrainingError:
         b = self.cfg.data.batch_size
-        frames = self.cfg.data.frames
-        t_hint = f" or fewer frames per sample (--set data.frames={max(1, frames // 2)})" if frames else ""
+        spec = self.cfg.data.integration
+        frames, key = spec.fixed_frames, "frames" if spec.frames is not None else "n_time_bins"
+        t_hint = f" or fewer frames per sample (--set data.{key}={max(1, frames // 2)})" if frames else ""
         return TrainingError(
             f"out of memory at epoch {self.epoch + 1}, {what} (batch_size={b}"
             f"{f', T={frames}' if frames else ''}): try a smaller batch (--batch-size {max(1, b // 2)}){t_hint}"

@@ -1,7 +1,7 @@
 """Finding pipeline files: a path, or the name of a bundled pipeline (``demo``, ``dvs128_gesture``, ...).
 
-The repository's ``pipelines/`` folder ships inside the package as ``eventpipe/fetch/packaged/pipelines``
-(see :func:`eventpipe.fetch.manifests.packaged_dir`), so the same names work from a wheel, an editable
+The repository's ``pipelines/`` folder ships inside the package as ``eventpipe/packaged/pipelines``
+(see :func:`eventpipe.paths.packaged_dir`), so the same names work from a wheel, an editable
 install and a source checkout.
 """
 
@@ -16,7 +16,7 @@ DEFAULT_PIPELINE = "demo"
 
 def bundled_folder() -> Path | None:
     """Folder holding the bundled ``*.toml`` pipelines, or ``None`` if it has none."""
-    from eventpipe.fetch.manifests import packaged_dir
+    from eventpipe.paths import packaged_dir
 
     checkout = Path(__file__).resolve().parents[2] / "pipelines"
     for folder in (packaged_dir("pipeline"), checkout):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +10,7 @@ import torch
 
 from eventpipe.errors import ConfigError
 from eventpipe.events import SensorSize
+from eventpipe.frames.spec import IntegrationSpec, integration_spec
 from eventpipe.transforms._base import Transform
 from eventpipe.transforms.functional import is_events
 
@@ -22,10 +22,7 @@ def _as_tensor(frames: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(frames)).to(dtype)
 
 
-_MODE_FIELDS = ("frames", "duration_us", "events_per_frame", "fn")
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class ToFrames(Transform):
     """Integrate a sample's events into frames ``[T, P, H, W]`` with the frames store's kernels.
 
@@ -38,19 +35,14 @@ class ToFrames(Transform):
     ----------
     sensor_size
         ``(W, H, P)`` of the sensor.
-    frames, split_by
-        ``M`` frames split by event ``"number"`` or by ``"time"``.
-    duration_us
-        Fixed frame duration in microseconds (variable ``T``).
-    events_per_frame, drop_incomplete
-        Fixed number of events per frame; optionally drop the final partial frame.
-    fn
-        A plugin ``fn(events, H, W) -> [T, P, H, W]`` (callable or ``"module:function"``).
     spec
-        A ready :class:`~eventpipe.frames.IntegrationSpec` instead of the mode arguments (also
-        gives tonic's ``n_time_bins``/``event_count``/``time_window`` modes).
+        A ready :class:`~eventpipe.frames.IntegrationSpec`, instead of integration options.
     dtype
         Tensor dtype of the result (float32 by default); ``None`` keeps the integer count ndarray.
+    **integration
+        The options of :func:`eventpipe.frames.integration_spec`, one mode exactly: ``frames``
+        (+ ``split_by``), ``duration_us``, ``events_per_frame`` (+ ``drop_incomplete``), ``fn``,
+        ``n_time_bins``, ``event_count``, ``time_window`` (+ ``overlap``, ``include_incomplete``).
 
     >>> from eventpipe.events import make_events
     >>> ev = make_events(t=[0, 1, 2, 3], x=[0, 1, 1, 1], y=[0, 0, 0, 1], p=[1, 0, 0, 1])
@@ -58,41 +50,17 @@ class ToFrames(Transform):
     torch.Size([2, 2, 2, 2])
     """
 
-    sensor_size: SensorSize | tuple[int, int, int]
-    frames: int | None = None
-    split_by: str = "number"
-    duration_us: int | None = None
-    events_per_frame: int | None = None
-    fn: Callable[..., Any] | str | None = None
-    drop_incomplete: bool = False
-    spec: Any = None
-    dtype: torch.dtype | None = torch.float32
+    sensor_size: SensorSize
+    spec: IntegrationSpec
+    dtype: torch.dtype | None
 
-    def __post_init__(self) -> None:
-        from eventpipe.frames import IntegrationSpec
-
-        object.__setattr__(self, "sensor_size", SensorSize.parse(self.sensor_size))
-        given = [n for n in _MODE_FIELDS if getattr(self, n) is not None]
-        if self.spec is None:
-            object.__setattr__(
-                self,
-                "spec",
-                IntegrationSpec(
-                    frames=self.frames,
-                    split_by=self.split_by,
-                    duration_us=self.duration_us,
-                    events_per_frame=self.events_per_frame,
-                    fn=self.fn,
-                    drop_incomplete=self.drop_incomplete,
-                ),
-            )
-        elif given or not isinstance(self.spec, IntegrationSpec):
-            raise ConfigError(
-                "ToFrames takes either spec=IntegrationSpec(...) or one of frames=, duration_us=, "
-                f"events_per_frame=, fn=; got spec={self.spec!r} and {given or 'no mode argument'}."
-            )
-        if self.dtype is not None and not isinstance(self.dtype, torch.dtype):
-            raise ConfigError(f"Expected dtype as a torch.dtype or None. Got {self.dtype!r} instead.")
+    def __init__(self, sensor_size: SensorSize | tuple[int, int, int], spec: IntegrationSpec | None = None, *,
+                 dtype: torch.dtype | None = torch.float32, **integration: Any) -> None:
+        if dtype is not None and not isinstance(dtype, torch.dtype):
+            raise ConfigError(f"Expected dtype as a torch.dtype or None. Got {dtype!r} instead.")
+        object.__setattr__(self, "sensor_size", SensorSize.parse(sensor_size))
+        object.__setattr__(self, "spec", integration_spec(integration, spec=spec, required=True))
+        object.__setattr__(self, "dtype", dtype)
 
     def transform(self, sample: Any, params: dict[str, Any]) -> Any:
         if not is_events(sample):

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from eventpipe.errors import ConfigError, UnknownNameError
-from eventpipe.fetch import load_manifest, manifest_names, packaged_dir, packaged_path
-from eventpipe.fetch.manifests import archive_kind
+from eventpipe.manifests import archive_kind, load_manifest, manifest_names
+from eventpipe.paths import packaged_dir, packaged_path
 
 from .conftest import write_manifest
 

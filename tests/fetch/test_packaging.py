@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from eventpipe.fetch import manifest_names, packaged_dir
+from eventpipe.manifests import manifest_names
+from eventpipe.paths import packaged_dir
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -36,4 +37,4 @@ def test_wheel_contains_every_manifest_and_pipeline(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for folder, kind in (("data_manifests", "manifests"), ("pipelines", "pipelines")):
         for toml in (REPO / folder).glob("*.toml"):
-            assert f"eventpipe/fetch/packaged/{kind}/{toml.name}" in names
+            assert f"eventpipe/packaged/{kind}/{toml.name}" in names

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import zarr
 
-from eventpipe.datasets import DATASETS, get_dataset, register_dataset
-from eventpipe.datasets.base import Unit
-from eventpipe.datasets.dvs128 import GestureLayoutSpec
+from eventpipe.sources import DATASETS, get_dataset, register_dataset
+from eventpipe.sources.base import Unit
+from eventpipe.sources.dvs128 import GestureLayoutSpec
 from eventpipe.store.samples import SampleBatch
 
 SLOW_ENV = "EVENTPIPE_TEST_SLOW_S"

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from convert_helpers import assert_same_store, write_tree
 
-from eventpipe.datasets import get_dataset
 from eventpipe.errors import ConfigError, StoreLockedError
 from eventpipe.pipeline.convert import _groups, convert
 from eventpipe.pipeline.dask import local_cluster
 from eventpipe.readers import read_events
+from eventpipe.sources import get_dataset
 from eventpipe.store import EventsStore, check_integrity
 from eventpipe.store.lock import store_lock
 

@@ -12,9 +12,9 @@ from convert_helpers import write_tree
 from typer.testing import CliRunner
 
 from eventpipe.cli.main import app
-from eventpipe.datasets import get_dataset
 from eventpipe.errors import CorruptRecordingError, StoreSchemaError
 from eventpipe.pipeline.convert import convert
+from eventpipe.sources import get_dataset
 from eventpipe.store import EventsStore, check_integrity
 
 BAD = "user02_lab.aedat"

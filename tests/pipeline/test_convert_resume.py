@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from convert_helpers import SLOW_ENV, assert_same_store, register_slow_dataset, write_tree
 
-from eventpipe.datasets import get_dataset
 from eventpipe.pipeline.convert import convert
+from eventpipe.sources import get_dataset
 from eventpipe.store import EventsStore
-from eventpipe.store.events_writer import completed_parts, is_store_complete
+from eventpipe.store.events.writer import completed_parts, is_store_complete
 from eventpipe.store.location import open_group
 
 SCRIPT = """

@@ -1,4 +1,5 @@
-"""Local clusters: costliest tasks first, and the allocator settings of ``keep_freed_memory``."""
+"""Local clusters: costliest tasks first, the allocator settings of ``keep_freed_memory``, and the
+switches that start a cluster with Dask's own settings."""
 
 from __future__ import annotations
 
@@ -6,13 +7,33 @@ import os
 
 import pytest
 
-from eventpipe.pipeline.dask import KEEP_FREED_BYTES, dask_client, local_cluster, run_tasks
+from eventpipe.memory import KEEP_FREED_BYTES, KEEP_FREED_MEMORY
+from eventpipe.pipeline.dask import DASK_TUNING, cluster_settings, dask_client, local_cluster, run_tasks
 
 _MALLOC = ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_ARENA_MAX")
 
 
 def _malloc_env() -> dict[str, str | None]:
     return {k: os.environ.get(k) for k in _MALLOC}
+
+
+_SPAWN = "distributed.nanny.pre-spawn-environ."
+
+
+def test_cluster_settings_and_their_off_switches(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(DASK_TUNING, raising=False)
+    monkeypatch.delenv(KEEP_FREED_MEMORY, raising=False)
+    tuned = cluster_settings()
+    assert tuned[f"{_SPAWN}MALLOC_TRIM_THRESHOLD_"] is None and tuned["distributed.worker.profile.enabled"] is False
+    kept = cluster_settings(keep_freed_memory=True)
+    assert {k: v for k, v in kept.items() if k.startswith(_SPAWN)} == {
+        f"{_SPAWN}MALLOC_MMAP_MAX_": "0", f"{_SPAWN}MALLOC_TRIM_THRESHOLD_": str(KEEP_FREED_BYTES),
+        f"{_SPAWN}MALLOC_ARENA_MAX": "1"}
+    monkeypatch.setenv(DASK_TUNING, "0")  # Dask's own settings, the kept memory still asked for
+    assert cluster_settings() == {}
+    assert set(cluster_settings(keep_freed_memory=True)) == {f"{_SPAWN}{k}" for k in _MALLOC}
+    monkeypatch.setenv(KEEP_FREED_MEMORY, "0")
+    assert cluster_settings(keep_freed_memory=True) == {}
 
 
 @pytest.mark.slow

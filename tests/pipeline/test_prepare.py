@@ -13,10 +13,11 @@ from eventpipe.events import SensorSize, make_events
 from eventpipe.frames import IntegrationSpec, integrate
 from eventpipe.pipeline.prepare import prepare
 from eventpipe.store import check_integrity
-from eventpipe.store.events_layout import encode
-from eventpipe.store.events_store import EventsStore
-from eventpipe.store.events_writer import StoreHeader, begin, finalize, write_part
-from eventpipe.store.frames_store import FramesStore
+from eventpipe.store.events.encoding import encode
+from eventpipe.store.events.layout import StoreHeader
+from eventpipe.store.events.reader import EventsStore
+from eventpipe.store.events.writer import begin, finalize, write_part
+from eventpipe.store.frames.reader import FramesStore
 from eventpipe.store.samples import SampleBatch
 
 SENSOR = SensorSize(16, 12, 2)

@@ -16,13 +16,14 @@ import numpy as np
 import pytest
 from test_prepare import SENSOR, sample, write_events_store
 
-from eventpipe.cli.commands.prepare import build_spec, parse_duration
+from eventpipe.cli.integration import spec_from_options
 from eventpipe.errors import ConfigError
 from eventpipe.frames import IntegrationSpec, integrate
+from eventpipe.frames.spec import parse_duration
 from eventpipe.pipeline.prepare import prepare
 from eventpipe.store import check_integrity
-from eventpipe.store.events_store import EventsStore
-from eventpipe.store.frames_store import FramesStore
+from eventpipe.store.events.reader import EventsStore
+from eventpipe.store.frames.reader import FramesStore
 
 PLUGIN = '''
 from eventpipe.frames import integrate
@@ -181,30 +182,41 @@ def test_cli_summary_and_errors(root: Path, monkeypatch: pytest.MonkeyPatch, cap
     assert json.loads(capsys.readouterr().out)["status"] == "dry-run"
     assert cli("prepare", "demo", "--frames", "4", "--duration", "10ms", "--root", str(root)) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Expected exactly one of --frames M" in err
+    assert err.count("\n") == 1 and "Expected exactly one of frames, duration_us" in err
     assert cli("prepare", "demo", "--duration", "10 parsecs", "--root", str(root)) == 2
-    assert "Expected --duration as a number with a unit" in capsys.readouterr().err
+    assert "Expected duration_us as a number with a unit" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("text", "us"), [("10ms", 10_000), ("500us", 500), ("500µs", 500), ("1s", 1_000_000),
                                           ("2.5ms", 2_500), (" 7 ms ", 7_000)])
 def test_parse_duration(text: str, us: int) -> None:
-    assert parse_duration(text) == us
+    assert parse_duration("duration_us", text) == us
 
 
 @pytest.mark.parametrize("text", ["10", "ms", "-5ms", "0.5us", "0s", "10 min"])
 def test_parse_duration_rejects(text: str) -> None:
-    with pytest.raises(ConfigError, match="--duration"):
-        parse_duration(text)
+    with pytest.raises(ConfigError, match="duration_us"):
+        parse_duration("duration_us", text)
 
 
-def test_build_spec() -> None:
-    assert build_spec(20, "time", None, None, None) == IntegrationSpec(frames=20, split_by="time")
-    assert build_spec(None, "number", "10ms", None, None) == IntegrationSpec(duration_us=10_000)
-    with pytest.raises(ConfigError, match="--split-by applies only with --frames"):
-        build_spec(None, "time", None, 100, None)
+def options(**given: object) -> dict[str, object]:
+    """The command line's integration options: the defaults, updated with ``given``."""
+    base: dict[str, object] = {"frames": None, "split_by": "number", "duration": None, "events_per_frame": None,
+                               "drop_incomplete": False, "integrate": None, "n_time_bins": None, "event_count": None,
+                               "time_window": None, "overlap": 0.0, "include_incomplete": False}
+    return {**base, **given}
+
+
+def test_spec_from_options() -> None:
+    assert spec_from_options(options(frames=20, split_by="time")) == IntegrationSpec(frames=20, split_by="time")
+    assert spec_from_options(options(duration="10ms")) == IntegrationSpec(duration_us=10_000)
+    with pytest.raises(ConfigError, match="Argument split_by applies only with frames"):
+        spec_from_options(options(split_by="time", events_per_frame=100))
     with pytest.raises(ConfigError, match="Got none"):
-        build_spec(None, "number", None, None, None)
-    assert build_spec(None, "number", None, 50, None, True) == IntegrationSpec(events_per_frame=50, drop_incomplete=True)
-    with pytest.raises(ConfigError, match="--drop-incomplete applies only with --events-per-frame"):
-        build_spec(4, "number", None, None, None, True)
+        spec_from_options(options())
+    assert spec_from_options(options(events_per_frame=50, drop_incomplete=True)) == IntegrationSpec(
+        events_per_frame=50, drop_incomplete=True)
+    assert spec_from_options(options(event_count=50, overlap=10.0)) == IntegrationSpec(event_count=50, overlap=10)
+    assert spec_from_options(options(n_time_bins=4, overlap=0.5)) == IntegrationSpec(n_time_bins=4, overlap=0.5)
+    with pytest.raises(ConfigError, match="Argument drop_incomplete applies only with events_per_frame"):
+        spec_from_options(options(frames=4, drop_incomplete=True))

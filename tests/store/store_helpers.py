@@ -1,4 +1,4 @@
-"""Small stores and event arrays for the store tests."""
+"""Small stores, event arrays and frames for the store tests."""
 
 from __future__ import annotations
 
@@ -8,14 +8,18 @@ import numpy as np
 from zarr.codecs import BloscCodec
 
 from eventpipe.events import EVENT_DTYPE, SensorSize
-from eventpipe.store import events_writer
-from eventpipe.store.chunks import blosc_array
-from eventpipe.store.events_layout import encode
-from eventpipe.store.nodes import write_nodes
+from eventpipe.frames import IntegrationSpec
+from eventpipe.store._zarr import blosc_array, write_nodes
+from eventpipe.store.events import writer as events_writer
+from eventpipe.store.events.encoding import encode
+from eventpipe.store.events.layout import StoreHeader
+from eventpipe.store.frames import writer as frames_writer
+from eventpipe.store.frames.layout import FramesHeader
 from eventpipe.store.samples import SampleBatch
 
 SENSOR = SensorSize(16, 12, 2)
 CLASSES = ("a", "b", "c")
+FRAMES_SENSOR = SensorSize(4, 3, 2)
 
 
 def random_sample(rng: np.random.Generator, n: int, sensor: SensorSize = SENSOR, t0: int | None = None) -> np.ndarray:
@@ -40,9 +44,9 @@ def random_batch(rng: np.random.Generator, sizes: Sequence[int], first_label: in
 
 def build_store(
     location: str, parts: dict[str, list[SampleBatch]], sensor: SensorSize = SENSOR, plan: str = "plan"
-) -> events_writer.StoreHeader:
+) -> StoreHeader:
     """Write a complete store whose splits hold ``parts`` (one part per batch)."""
-    header = events_writer.StoreHeader("toy", sensor, CLASSES, tuple(parts), {}, plan)
+    header = StoreHeader("toy", sensor, CLASSES, tuple(parts), {}, plan)
     events_writer.begin(location, header)
     keys = {}
     for split, batches in parts.items():
@@ -62,3 +66,31 @@ def write_array(location: str, path: str, data: np.ndarray, compressor: BloscCod
     """The 1-D array ``path`` holding ``data``, written as the stores write theirs."""
     metadata, chunks = blosc_array(path, data, compressor, chunk)
     write_nodes(location, [(path, metadata)], chunks)
+
+
+def frames_header(spec: IntegrationSpec, blocks: dict[str, list[int]], source: str = "src-fp") -> FramesHeader:
+    """The header of a frames store of :data:`FRAMES_SENSOR` frames with the planned ``blocks``."""
+    return FramesHeader(
+        dataset="demo", sensor=FRAMES_SENSOR, classes=("a", "b", "c"), splits=tuple(blocks), spec=spec,
+        source_fingerprint=source, source_location="/nowhere/events.zarr", blocks=blocks,
+    )
+
+
+def random_frames(rng: np.random.Generator, t: int, high: int = 5, dtype: type = np.uint8) -> np.ndarray:
+    """``t`` random frames of :data:`FRAMES_SENSOR` with counts below ``high``."""
+    return rng.integers(0, high, size=FRAMES_SENSOR.frame_shape(t)).astype(dtype)
+
+
+def build_frames_store(location: str, spec: IntegrationSpec, samples: dict[str, list[np.ndarray]],
+                       bounds: dict[str, list[int]]) -> None:
+    """Write a complete frames store whose splits hold ``samples``, in blocks ``bounds``; labels cycle
+    through three classes, metadata columns ``user`` (str) and ``take`` (int)."""
+    h = frames_header(spec, bounds)
+    assert frames_writer.begin(location, h) == "new"
+    for split, frames in samples.items():
+        b = bounds[split]
+        for j in range(len(b) - 1):
+            frames_writer.write_block(location, split, j, frames[b[j]:b[j + 1]], FRAMES_SENSOR, spec.fixed_frames)
+    labels = {s: np.arange(len(f)) % 3 for s, f in samples.items()}
+    meta = {s: {"user": np.array([f"u{i}" for i in range(len(f))]), "take": np.arange(len(f))} for s, f in samples.items()}
+    frames_writer.finalize(location, h, labels, meta)

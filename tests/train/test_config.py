@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from eventpipe.errors import ConfigError, DataNotFoundError
+from eventpipe.frames import IntegrationSpec
 from eventpipe.train.config import (
     TrainConfig,
     apply_overrides,
@@ -31,7 +32,7 @@ def make(**sections: dict) -> TrainConfig:
 def test_defaults_and_model_kwargs() -> None:
     cfg = make()
     assert cfg.name == "tiny"
-    assert cfg.data.integration() == {"frames": 8, "split_by": "number"}
+    assert cfg.data.integration == IntegrationSpec(frames=8)
     assert dict(cfg.model.kwargs) == {"channels": 8, "neuron": "plif"}
     assert (cfg.optimizer.name, cfg.schedule.name, cfg.loss.name) == ("adam", "cosine", "mse")
     assert cfg.train.epochs == 64 and cfg.train.seed == 0 and cfg.train.device == "auto"
@@ -42,16 +43,18 @@ def test_defaults_and_model_kwargs() -> None:
     [
         ("optimizer", {"lr": -1.0}, "optimizer.lr"),
         ("optimizer", {"lr": "fast"}, "optimizer.lr"),
-        ("optimizer", {"name": "adamm"}, "'adamm' for optimizer.name. Valid values are {'adam', 'adamw', 'sgd'}"),
-        ("optimizer", {"lrr": 0.1}, "unknown key optimizer.lrr"),
+        ("optimizer", {"name": "adamm"}, "optimizer.name: unknown value 'adamm'; valid values are {'adam', 'adamw', 'sgd'}"),
+        ("optimizer", {"lrr": 0.1}, "optimizer.lrr: unknown key; valid keys are {lr, momentum, name, weight_decay}"),
         ("train", {"epochs": 0}, "train.epochs: expected an integer >= 1, got 0"),
         ("train", {"epochs": 2.5}, "train.epochs: expected an integer"),
         ("train", {"amp": "yes"}, "train.amp: expected true or false"),
         ("train", {"device": "gpu"}, "train.device"),
         ("data", {"batch_size": True}, "data.batch_size"),
-        ("data", {"split_by": "tme"}, "'tme' for data.split_by"),
-        ("data", {"duration_us": 10_000}, "exactly one of data.frames, data.duration_us"),
-        ("data", {"drop_incomplete": True}, "data.drop_incomplete applies to data.events_per_frame only"),
+        ("data", {"split_by": "tme"}, "[data]: Unknown value 'tme' for argument split_by"),
+        ("data", {"duration_us": 10_000}, "[data]: Expected exactly one of frames, duration_us"),
+        ("data", {"drop_incomplete": True}, "[data]: Argument drop_incomplete applies only with events_per_frame"),
+        ("data", {"frames": 0}, "[data]: Expected a positive integer for frames. Got 0 instead."),
+        ("data", {"frame": 3}, "data.frame: unknown key; valid keys are {batch_size, dataset, drop_incomplete"),
         ("loss", {"name": "hinge"}, "loss.name"),
         ("loss", {"tet_lambda": 2.0}, "loss.tet_lambda"),
         ("schedule", {"name": "linear"}, "schedule.name"),
@@ -66,17 +69,17 @@ def test_errors_name_the_key(section: str, values: dict, needle: str) -> None:
 
 
 def test_structural_errors() -> None:
-    with pytest.raises(ConfigError, match=r"missing section \[model\]"):
+    with pytest.raises(ConfigError, match=r"model: required key is missing"):
         TrainConfig.from_dict({"data": {"dataset": "demo", "frames": 4}})
-    with pytest.raises(ConfigError, match="unknown key optimiser"):
+    with pytest.raises(ConfigError, match="optimiser: unknown key"):
         TrainConfig.from_dict({**BASE, "optimiser": {}})
-    with pytest.raises(ConfigError, match="data.dataset is required"):
+    with pytest.raises(ConfigError, match="data.dataset: required key is missing"):
         TrainConfig.from_dict({"data": {"frames": 4}, "model": {"name": "X"}})
-    with pytest.raises(ConfigError, match="model.name is required"):
+    with pytest.raises(ConfigError, match="model.name: required key is missing"):
         TrainConfig.from_dict({"data": {"dataset": "demo", "frames": 4}, "model": {}})
     with pytest.raises(ConfigError, match="model.block"):
         TrainConfig.from_dict({"data": {"dataset": "demo", "frames": 4}, "model": {"name": "X", "block": {"a": 1}}})
-    with pytest.raises(ConfigError, match="needs exactly one"):
+    with pytest.raises(ConfigError, match="Expected exactly one of frames"):
         TrainConfig.from_dict({"data": {"dataset": "demo"}, "model": {"name": "X"}})
 
 
@@ -117,12 +120,14 @@ def test_overrides() -> None:
     assert cfg.data.batch_size == 16  # the original is untouched
     # choosing another integration replaces the file's one
     dur = cfg.replace_from({"data.duration_us": 50_000})
-    assert dur.data.integration() == {"duration_us": 50_000}
+    assert dur.data.integration == IntegrationSpec(duration_us=50_000)
     epf = cfg.replace_from({"data.events_per_frame": 500, "data.drop_incomplete": True})
-    assert epf.data.integration() == {"events_per_frame": 500, "drop_incomplete": True}
-    plugin = cfg.replace_from({"data.integrate": "mypkg.frames:to_frames"})
-    assert plugin.data.integration() == {"fn": "mypkg.frames:to_frames"}
-    with pytest.raises(ConfigError, match="data.split_by applies to data.frames only"):
+    assert epf.data.integration == IntegrationSpec(events_per_frame=500, drop_incomplete=True)
+    plugin = cfg.replace_from({"data.fn": "mypkg.frames:to_frames"})
+    assert plugin.data.integration == IntegrationSpec(fn="mypkg.frames:to_frames")
+    tonic = cfg.replace_from({"data.time_window": "50ms", "data.overlap": 10_000})
+    assert tonic.data.integration == IntegrationSpec(time_window=50_000, overlap=10_000)
+    with pytest.raises(ConfigError, match="Argument split_by applies only with frames"):
         dur.replace_from({"data.split_by": "time"})
     with pytest.raises(ConfigError, match="unknown section 'optim'"):
         apply_overrides(cfg.to_dict(), {"optim.lr": 1.0})
@@ -155,7 +160,7 @@ def test_load_config_errors_and_overrides(tmp_path: Path) -> None:
 
 
 def test_bundled_pipelines_are_valid() -> None:
-    from eventpipe.datasets import get_dataset
+    from eventpipe.sources import get_dataset
     from eventpipe.train.build import resolve_model_kwargs
     from eventpipe.train.pipelines import bundled_names, resolve_pipeline
 
@@ -168,7 +173,7 @@ def test_bundled_pipelines_are_valid() -> None:
         get_dataset(cfg.data.dataset)
         resolve_model_kwargs(cfg.model)  # every key is a model or neuron argument
     gesture = load_config(resolve_pipeline("dvs128_gesture"))
-    assert (gesture.data.frames, gesture.data.batch_size, gesture.optimizer.lr, gesture.train.epochs,
+    assert (gesture.data.integration.frames, gesture.data.batch_size, gesture.optimizer.lr, gesture.train.epochs,
             gesture.train.amp, gesture.schedule.name) == (16, 16, 1e-3, 64, True, "cosine")
 
 

@@ -1,4 +1,5 @@
-"""One module per command. Each imports ``app`` from :mod:`eventpipe.cli.main` and decorates its function.
+"""One module per command. Each imports ``app`` from :mod:`eventpipe.cli.app` and decorates its function;
+:mod:`eventpipe.cli.main` imports them all.
 
 Keep imports of heavy libraries (torch, dask, zarr) inside the command functions so ``--help`` stays fast.
 """

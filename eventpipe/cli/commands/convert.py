@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
+from eventpipe.cli.app import app
 from eventpipe.cli.common import (
     JsonOption,
     RootOption,
@@ -15,7 +16,6 @@ from eventpipe.cli.common import (
     resolve_root,
     show_progress,
 )
-from eventpipe.cli.main import app
 
 
 def parse_option(text: str) -> tuple[str, Any]:
@@ -38,12 +38,12 @@ def convert_command(
     root: RootOption = None,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
-    on_error: Annotated[str, typer.Option(
-        "--on-error", help="raise: stop at the first corrupt raw file (names file and byte offset); "
-        "skip: leave such files out and list them in the store.")] = "raise",
+    on_error: Annotated[Literal["raise", "skip"], typer.Option(
+        "--on-error", help="What a corrupt raw file does: raise stops at the first one (naming the file and the "
+        "byte offset), skip leaves such files out and lists them in the store.")] = "raise",
     option: Annotated[list[str] | None, typer.Option(
-        "--option", "-o", help="Dataset option KEY=VALUE, repeatable (e.g. -o split_scheme=first_100 for "
-        "cifar10dvs, -o test_fraction=0.2).", show_default=False)] = None,
+        "--option", "-o", metavar="KEY=VALUE", help="A dataset option, repeatable (e.g. -o split_scheme=first_100 "
+        "for cifar10dvs, -o test_fraction=0.2).", show_default=False)] = None,
     json_out: JsonOption = False,
 ) -> None:
     """Convert ROOT/NAME/raw into the events store ROOT/NAME/events.zarr.
@@ -54,7 +54,7 @@ def convert_command(
     from eventpipe.pipeline.convert import convert
 
     options = dict(parse_option(o) for o in option or ())
-    result = convert(name, resolve_root(root), workers=workers, scheduler=scheduler, on_error=on_error,  # type: ignore[arg-type]
+    result = convert(name, resolve_root(root), workers=workers, scheduler=scheduler, on_error=on_error,
                      progress=show_progress(json_out), **options)
     if json_out:
         typer.echo(json.dumps({**result.__dict__, "events_total": result.events_total}))

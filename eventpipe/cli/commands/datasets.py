@@ -6,16 +6,16 @@ import json
 
 import typer
 
+from eventpipe.cli.app import app
 from eventpipe.cli.common import JsonOption, RootOption, resolve_root
-from eventpipe.cli.main import app
 
 
 @app.command("datasets")
 def datasets_command(root: RootOption = None, json_out: JsonOption = False) -> None:
     """List every dataset: sensor, classes, download size, license, and what is present under ROOT
     (raw files, events store, frames stores)."""
-    from eventpipe.bench.report import format_table
-    from eventpipe.datasets.catalogue import catalogue
+    from eventpipe.cli.tables import format_table
+    from eventpipe.sources.catalogue import catalogue
 
     data_root = resolve_root(root)
     rows = catalogue(data_root)

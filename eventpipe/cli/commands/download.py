@@ -8,21 +8,22 @@ from typing import Annotated
 
 import typer
 
+from eventpipe.cli.app import app
 from eventpipe.cli.common import JsonOption, ManifestOption, RootOption, resolve_root, show_progress
-from eventpipe.cli.main import app
 
 
 @app.command("download")
 def download_command(
-    name: Annotated[str, typer.Argument(help="Dataset name, e.g. demo, dvs128, nmnist (see `eventpipe datasets`).")],
+    name: Annotated[str, typer.Argument(help="Dataset name, e.g. demo, dvs128 or nmnist (see `eventpipe datasets`).")],
     root: RootOption = None,
     source: Annotated[Path | None, typer.Option(
-        "--source", help="Folder holding files you downloaded by hand; they are verified, then copied.",
+        "--source", metavar="DIR", help="Folder holding files you downloaded by hand; they are verified, then copied.",
         show_default=False)] = None,
     link: Annotated[bool, typer.Option("--link", help="Hard-link the --source files instead of copying them.")] = False,
     manifest: ManifestOption = None,
     mirror: Annotated[list[str] | None, typer.Option(
-        "--mirror", help="Base URL of a mirror that serves the files by name (URL/FILE); tried first. Repeatable.",
+        "--mirror", metavar="URL", help="Base URL of a mirror that serves the files by name (URL/FILE), tried first; "
+        "repeatable.",
         show_default=False)] = None,
     workers: Annotated[int | None, typer.Option(
         "--workers", min=1, help="Files downloaded at the same time (default 4).", show_default=False)] = None,
@@ -34,7 +35,7 @@ def download_command(
 
     Hosts that need a web browser: prints the files, URLs, sizes, checksums and target folder, exits non-zero.
     """
-    from eventpipe.bench.report import format_table
+    from eventpipe.cli.tables import format_table
     from eventpipe.errors import ManualDownloadRequired
     from eventpipe.fetch import FetchOptions, download_dataset
     from eventpipe.fetch.manual import human_size

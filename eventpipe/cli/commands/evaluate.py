@@ -8,25 +8,29 @@ from typing import Annotated
 
 import typer
 
+from eventpipe.cli.app import app
 from eventpipe.cli.common import JsonOption, RootOption, state
-from eventpipe.cli.main import app
 
 
 @app.command("evaluate")
 def evaluate_command(
-    checkpoint: Annotated[Path, typer.Argument(help="A checkpoint file (.pt) or a run folder (uses checkpoints/latest.pt; "
-                                               "pass .../checkpoints/best.pt for the best epoch)")],
-    split: Annotated[str | None, typer.Option("--split", help="Split to evaluate (default: the run's test split)")] = None,
-    batch_size: Annotated[int | None, typer.Option("--batch-size", "-b", min=1, help="Samples per batch")] = None,
-    device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N")] = "auto",
-    workers: Annotated[int | None, typer.Option("--workers", min=0, help="DataLoader processes")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Also write the confusion matrix as a PNG here",
+    checkpoint: Annotated[Path, typer.Argument(help="A checkpoint file (.pt), or a run folder for its "
+                                               "checkpoints/latest.pt (pass .../checkpoints/best.pt for the best epoch).")],
+    split: Annotated[str | None, typer.Option(
+        "--split", metavar="SPLIT", show_default=False, help="Split to evaluate (default: the run's test split).")] = None,
+    batch_size: Annotated[int | None, typer.Option(
+        "--batch-size", "-b", min=1, show_default=False, help="Samples per batch (default: the run's).")] = None,
+    device: Annotated[str, typer.Option(
+        "--device", metavar="DEVICE", help="Where to run: auto, cpu, cuda or cuda:N.")] = "auto",
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=0, show_default=False, help="DataLoader worker processes (default: the run's).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", metavar="PNG", help="Also write the confusion matrix as a PNG here.",
                                              show_default=False)] = None,
     root: RootOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Evaluate a checkpoint on its dataset's test split: accuracy, loss, confusion matrix, firing rates."""
-    from eventpipe.bench.report import format_table
+    from eventpipe.cli.tables import format_table
     from eventpipe.train.evaluation import evaluate_checkpoint
 
     report = evaluate_checkpoint(checkpoint, split=split, batch_size=batch_size, device=device, root=root,

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
+from eventpipe.cli.app import app
 from eventpipe.cli.common import JsonOption, RootOption, resolve_root
-from eventpipe.cli.main import app
 
 
 def _fmt_spread(s: dict[str, Any], scale: float = 1.0, unit: str = "") -> str:
@@ -19,8 +19,8 @@ def _fmt_spread(s: dict[str, Any], scale: float = 1.0, unit: str = "") -> str:
 
 
 def _print_store(summary: dict[str, Any]) -> None:
-    from eventpipe.bench.report import format_table
-    from eventpipe.datasets.catalogue import human_bytes
+    from eventpipe.cli.tables import format_table
+    from eventpipe.sources.catalogue import human_bytes
 
     typer.echo(f"{summary['dataset']}: events store {summary['store']}")
     typer.echo(f"  sensor {'x'.join(map(str, summary['sensor']))}, {len(summary['classes'])} classes, "
@@ -71,8 +71,8 @@ def _recording_summary(path: Path, fmt: str | None) -> dict[str, Any]:
 def _store_info(location: str) -> tuple[str, dict[str, Any]]:
     """``("events", summary)`` for an events store, ``(kind, root attributes)`` for another kind."""
     from eventpipe.errors import StoreSchemaError
-    from eventpipe.store.events_layout import KIND, KIND_ATTR
-    from eventpipe.store.markers import read_attrs
+    from eventpipe.store.events.layout import KIND
+    from eventpipe.store.markers import KIND_ATTR, read_attrs
     from eventpipe.store.stats import store_summary
 
     attrs = read_attrs(location)
@@ -83,20 +83,27 @@ def _store_info(location: str) -> tuple[str, dict[str, Any]]:
     return str(attrs.get(KIND_ATTR, "unknown")), attrs
 
 
+def _reader_names() -> str:
+    """The registered reader names (plugins included), for the help of ``--format``."""
+    from eventpipe.readers import READERS
+
+    return ", ".join(sorted(READERS.names()))
+
+
 @app.command("info")
 def info_command(
     target: Annotated[str, typer.Argument(
         help="A dataset name (its events store), a store folder or URL, or a raw recording file.")],
     root: RootOption = None,
     fmt: Annotated[str | None, typer.Option(
-        "--format", help="Reader for a raw file whose suffix says nothing (e.g. atis for .bs2).",
-        show_default=False)] = None,
+        "--format", metavar="FORMAT", show_default=False,
+        help=f"Reader for a raw file whose suffix says nothing (e.g. atis for .bs2), one of: {_reader_names()}.")] = None,
     json_out: JsonOption = False,
 ) -> None:
     """Describe a dataset's events store (samples per split, events per sample, durations, class
     histogram, size on disk) or a raw recording (events, duration, rates, sensor extent)."""
-    from eventpipe.datasets import get_dataset
     from eventpipe.errors import DataNotFoundError
+    from eventpipe.sources import get_dataset
     from eventpipe.store.location import exists
 
     path = Path(target).expanduser()

@@ -3,35 +3,37 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
+from eventpipe.cli import integration
+from eventpipe.cli.app import app
 from eventpipe.cli.common import RootOption, resolve_root, show_progress
-from eventpipe.cli.main import app
 
 
 @app.command("show")
 def show_command(
-    name: Annotated[str, typer.Argument(help="Dataset name (see `eventpipe datasets`).")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Dataset name (see `eventpipe datasets`).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Picture to write: .gif (animation) or .png (grid).")],
     index: Annotated[int, typer.Option("--index", "-i", help="Sample index within the split.")] = 0,
     split: Annotated[str, typer.Option("--split", help="Split to read, e.g. train or test.")] = "train",
     root: RootOption = None,
-    frames: Annotated[int | None, typer.Option("--frames", min=1, help="Integrate into M frames.")] = None,
-    split_by: Annotated[str, typer.Option("--split-by", help="With --frames: split by event number or time.")] = "number",
-    duration: Annotated[
-        str | None, typer.Option("--duration", help="Frames of a fixed duration, e.g. 10ms, 500us, 1s.")
-    ] = None,
-    events_per_frame: Annotated[
-        int | None, typer.Option("--events-per-frame", min=1, help="Frames of K events each.")
-    ] = None,
-    integrate: Annotated[
-        str | None, typer.Option("--integrate", help="Integrate with a plugin, module:function or a registered name.")
-    ] = None,
+    frames: integration.Frames = None,
+    split_by: integration.SplitBy = "number",
+    duration: integration.Duration = None,
+    events_per_frame: integration.EventsPerFrame = None,
+    drop_incomplete: integration.DropIncomplete = False,
+    integrate: integration.Integrate = None,
+    n_time_bins: integration.NTimeBins = None,
+    event_count: integration.EventCount = None,
+    time_window: integration.TimeWindow = None,
+    overlap: integration.Overlap = 0.0,
+    include_incomplete: integration.IncludeIncomplete = False,
     events_view: Annotated[
-        str, typer.Option("--events-view", help="Without a frames option: scatter (x-y-t, PNG) or montage; auto picks "
-                          "the scatter for .png and the montage for .gif.")
+        Literal["auto", "scatter", "montage"],
+        typer.Option("--events-view", help="Without an integration mode: an x-y-t scatter (PNG) or a time-binned "
+                     "montage; auto picks the scatter for .png and the montage for .gif.")
     ] = "auto",
     bins: Annotated[int, typer.Option("--bins", min=1, help="Time bins of the events montage.")] = 8,
     fps: Annotated[float, typer.Option("--fps", min=0.1, help="GIF frames per second.")] = 10.0,
@@ -42,26 +44,15 @@ def show_command(
 ) -> None:
     """Draw sample INDEX of NAME: frames as a GIF or PNG grid (ON and OFF in two colours, frame index and
     label in the title); without a frames option, the raw events as an x-y-t scatter or time-binned montage."""
-    from eventpipe.cli.commands.prepare import parse_duration
-    from eventpipe.datasets import get_dataset
-    from eventpipe.datasets.torch_datasets import dataset_class
+    from eventpipe.datasets import dataset_class
+    from eventpipe.sources import get_dataset
     from eventpipe.viz import render_sample
 
     info = get_dataset(name)
-    duration_us = parse_duration(duration) if duration is not None else None
+    spec = integration.spec_from_options(integration.given(locals()), required=False)
     cls = dataset_class(info.name)
-    ds = cls(
-        resolve_root(root),
-        split=split,
-        frames=frames,
-        split_by=split_by,
-        duration_us=duration_us,
-        events_per_frame=events_per_frame,
-        fn=integrate,
-        prepare=prepare,
-        progress=show_progress(),
-        dataset=None if cls.dataset_name else info.name,
-    )
+    ds = cls(resolve_root(root), split=split, spec=spec, prepare=prepare, progress=show_progress(),
+             dataset=None if cls.dataset_name else info.name)
     if not -len(ds) <= index < len(ds):
         from eventpipe.errors import ConfigError
 

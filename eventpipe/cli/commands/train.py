@@ -9,44 +9,46 @@ from typing import Annotated, Any
 
 import typer
 
+from eventpipe.cli.app import app
 from eventpipe.cli.common import JsonOption, RootOption, SchedulerOption, state
-from eventpipe.cli.main import app
 
 
 @app.command("train")
 def train_command(
     pipeline: Annotated[
         str | None,
-        typer.Option("--pipeline", "-p", help="Pipeline TOML file, or a bundled name (demo, dvs128_gesture, nmnist, "
-                     "cifar10dvs, shd). Default: demo.", show_default=False),
+        typer.Option("--pipeline", "-p", metavar="FILE|NAME", help="Pipeline TOML file, or a bundled name (demo, dvs128_gesture, "
+                     "nmnist, cifar10dvs, shd); default: demo.", show_default=False),
     ] = None,
-    epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="train.epochs")] = None,
+    epochs: Annotated[int | None, typer.Option("--epochs", min=1, metavar="N", help="Number of epochs (sets train.epochs).")] = None,
     batch_size: Annotated[
-        int | None, typer.Option("--batch-size", "-b", min=1, help="data.batch_size (samples per step, all processes)")
+        int | None, typer.Option("--batch-size", "-b", min=1, metavar="N",
+                                 help="Samples per step over all processes (sets data.batch_size).")
     ] = None,
-    lr: Annotated[float | None, typer.Option("--lr", help="optimizer.lr")] = None,
+    lr: Annotated[float | None, typer.Option("--lr", metavar="LR", help="Learning rate (sets optimizer.lr).")] = None,
     workers: Annotated[
-        int | None, typer.Option("--workers", min=0, help="data.workers (DataLoader processes; also used by prepare)")
+        int | None, typer.Option("--workers", min=0, metavar="N",
+                                 help="DataLoader processes, also used by prepare (sets data.workers).")
     ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", min=0, help="train.seed")] = None,
-    amp: Annotated[bool | None, typer.Option("--amp/--no-amp", help="train.amp (mixed precision)",
+    seed: Annotated[int | None, typer.Option("--seed", min=0, metavar="N", help="Random seed (sets train.seed).")] = None,
+    amp: Annotated[bool | None, typer.Option("--amp/--no-amp", help="Mixed precision on or off (sets train.amp).",
                                              show_default=False)] = None,
-    device: Annotated[str | None, typer.Option("--device", help="train.device: auto, cpu, cuda, cuda:N")] = None,
-    backend: Annotated[str | None, typer.Option("--backend", help="model.backend: torch, cupy or auto")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="train.output (run folder)",
+    device: Annotated[str | None, typer.Option("--device", metavar="auto|cpu|cuda|cuda:N", help="Device to train on (sets train.device).")] = None,
+    backend: Annotated[str | None, typer.Option("--backend", metavar="auto|torch|cupy", help="Neuron backend (sets model.backend).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="DIR", help="Run folder (sets train.output).",
                                                 show_default=False)] = None,
     overrides: Annotated[
         list[str] | None,
-        typer.Option("--set", help="Override any key: --set section.key=value (repeatable), "
-                     "e.g. --set model.channels=32 --set loss.name=tet"),
+        typer.Option("--set", metavar="SECTION.KEY=VALUE", help="Override any key of the pipeline; "
+                     "repeatable (e.g. --set model.channels=32 --set loss.name=tet)."),
     ] = None,
     resume: Annotated[
-        Path | None, typer.Option("--resume", help="Continue a run: its folder or a checkpoint file",
+        Path | None, typer.Option("--resume", metavar="RUN", help="Continue a run from its folder or a checkpoint file.",
                                   show_default=False)
     ] = None,
     stop_after: Annotated[
-        int | None, typer.Option("--stop-after", min=1, help="End once this many epochs are complete "
-                                 "(the schedule still spans train.epochs; continue with --resume)")
+        int | None, typer.Option("--stop-after", min=1, metavar="N", help="End once N epochs are complete "
+                                 "(the schedule still spans train.epochs; continue with --resume).")
     ] = None,
     root: RootOption = None,
     scheduler: SchedulerOption = None,

@@ -7,13 +7,13 @@ from typing import Annotated
 
 import typer
 
+from eventpipe.cli.app import app
 from eventpipe.cli.common import JsonOption, ManifestOption, RootOption, resolve_root, show_progress
-from eventpipe.cli.main import app
 
 
 @app.command("verify")
 def verify_command(
-    name: Annotated[str, typer.Argument(help="Dataset name, e.g. demo, dvs128 (see `eventpipe datasets`).")],
+    name: Annotated[str, typer.Argument(help="Dataset name, e.g. demo or dvs128 (see `eventpipe datasets`).")],
     root: RootOption = None,
     manifest: ManifestOption = None,
     json_out: JsonOption = False,
@@ -24,7 +24,7 @@ def verify_command(
 
     Exits non-zero when anything is missing, corrupt or inconsistent.
     """
-    from eventpipe.bench.report import format_table
+    from eventpipe.cli.tables import format_table
     from eventpipe.fetch import verify_raw, verify_stores
 
     data_root = resolve_root(root)

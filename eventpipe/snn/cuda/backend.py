@@ -6,7 +6,7 @@ so they order correctly with the surrounding layers and with CUDA graphs or AMP.
 
 Each combination of storage dtype, neuron kind, reset, ``decay_input`` (and for the backward pass
 ``detach_reset`` and surrogate) is one template instance of ``neuron_forward`` / ``neuron_backward``,
-compiled once per process on first use (about a second) and cached.
+compiled once per process on first use and cached (a warm-up step keeps compilation out of timings).
 """
 
 from __future__ import annotations

@@ -1,0 +1,60 @@
+"""``eventpipe bench neurons``: fused LIF forward + backward vs a per-step autograd loop (CuPy on a GPU)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from eventpipe.bench.options import JsonOption, MarkdownOption, emit
+
+
+def parse_shape(shape: str) -> tuple[int, ...]:
+    """``"20,16,128,32,32"`` -> ``(20, 16, 128, 32, 32)``: the ``T,N,C,H,W`` of ``--shape``."""
+    from eventpipe.errors import ConfigError
+
+    try:
+        return tuple(int(v) for v in shape.split(","))
+    except ValueError:
+        raise ConfigError(f"Expected --shape as five positive integers T,N,C,H,W. Got {shape!r} instead.") from None
+
+
+def report(result: dict[str, Any]) -> str:
+    """The Markdown of a :func:`eventpipe.bench.neurons.bench_neurons` result: time and bandwidth per
+    backend, and the fused backend as a multiple of the per-step loop."""
+    from eventpipe.bench.report import markdown_table
+
+    lines = [
+        f"{result['neuron']} on [T, N, C, H, W] = {result['shape']}, forward + backward.",
+        "",
+        markdown_table(result["rows"], ["device", "backend", "dtype", "ms", "GB/s", "of_peak", "speedup"]),
+        "",
+    ]
+    if result["cpu_speedup"] is not None:
+        lines.append(f"- CPU: torch fused is {result['cpu_speedup']:.2f}x faster than the per-step autograd loop")
+    if result["gpu"] is not None:
+        lines.append("- GPU: " + ", ".join(
+            f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in result["gpu"].items()))
+    return "\n".join(lines)
+
+
+def neurons(
+    ctx: typer.Context,
+    small: Annotated[bool, typer.Option(
+        "--small", help="Use [T=20, N=2, C=64, H=32, W=32] instead of N=16, C=128.")] = False,
+    shape: Annotated[str | None, typer.Option(
+        "--shape", metavar="T,N,C,H,W", show_default=False,
+        help="Explicit shape, e.g. 20,16,128,32,32; overrides --small.")] = None,
+    repeat: Annotated[int, typer.Option(
+        "--repeat", min=1, help="Timed repetitions per variant (the best is reported).")] = 3,
+    gpu: Annotated[bool, typer.Option("--gpu/--no-gpu", help="Also run the GPU section when CUDA is present.")] = True,
+    json_out: JsonOption = False,
+    markdown: MarkdownOption = None,
+) -> None:
+    """LIF forward + backward over T: torch fused against an autograd step loop (CPU), CuPy against
+    torch (GPU)."""
+    from eventpipe.bench.neurons import FULL_SHAPE, SMALL_SHAPE, bench_neurons
+
+    dims = parse_shape(shape) if shape is not None else SMALL_SHAPE if small else FULL_SHAPE
+    result = bench_neurons(dims, repeat=repeat, gpu=gpu)
+    emit(ctx, result, report(result), json_out=json_out, markdown=markdown)

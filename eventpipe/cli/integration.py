@@ -1,0 +1,80 @@
+"""The integration options of ``eventpipe prepare`` and ``eventpipe show``, declared once.
+
+The command line only collects them under the field names of
+:class:`~eventpipe.frames.IntegrationSpec` and hands them to
+:func:`~eventpipe.frames.integration_spec`, which validates them for every surface alike.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated, Any
+
+import typer
+
+PANEL = "Integration (choose one mode)"
+
+Frames = Annotated[int | None, typer.Option(
+    "--frames", metavar="M", show_default=False, rich_help_panel=PANEL,
+    help="Mode: M frames per sample, split by --split-by.")]
+SplitBy = Annotated[str, typer.Option(
+    "--split-by", metavar="number|time", rich_help_panel=PANEL,
+    help="With --frames: equal event counts ('number') or equal durations ('time').")]
+Duration = Annotated[str | None, typer.Option(
+    "--duration", metavar="DURATION", show_default=False, rich_help_panel=PANEL,
+    help="Mode: frames of a fixed duration with a unit (10ms, 500us, 1s); T varies per sample.")]
+EventsPerFrame = Annotated[int | None, typer.Option(
+    "--events-per-frame", metavar="K", show_default=False, rich_help_panel=PANEL,
+    help="Mode: frames of K events each.")]
+DropIncomplete = Annotated[bool, typer.Option(
+    "--drop-incomplete", rich_help_panel=PANEL,
+    help="With --events-per-frame: drop each sample's final partial frame.")]
+Integrate = Annotated[str | None, typer.Option(
+    "--integrate", metavar="MODULE:FUNCTION", show_default=False, rich_help_panel=PANEL,
+    help="Mode: a plugin fn(events, H, W) -> [T, P, H, W], as module:function or the name of an "
+    "eventpipe.integrators entry point.")]
+NTimeBins = Annotated[int | None, typer.Option(
+    "--n-time-bins", metavar="M", show_default=False, rich_help_panel=PANEL,
+    help="Mode: tonic's ToFrame(n_time_bins=M).")]
+EventCount = Annotated[int | None, typer.Option(
+    "--event-count", metavar="K", show_default=False, rich_help_panel=PANEL,
+    help="Mode: tonic's ToFrame(event_count=K).")]
+TimeWindow = Annotated[str | None, typer.Option(
+    "--time-window", metavar="DURATION", show_default=False, rich_help_panel=PANEL,
+    help="Mode: tonic's ToFrame(time_window=...), a duration with a unit (50ms, 500us, 1s).")]
+Overlap = Annotated[float, typer.Option(
+    "--overlap", metavar="X", rich_help_panel=PANEL,
+    help="With --n-time-bins: a fraction of a bin; with --event-count: events; with --time-window: µs.")]
+IncludeIncomplete = Annotated[bool, typer.Option(
+    "--include-incomplete", rich_help_panel=PANEL,
+    help="With --event-count or --time-window: keep the final partial window.")]
+
+
+NAMES = ("frames", "split_by", "duration", "events_per_frame", "drop_incomplete", "integrate", "n_time_bins",
+         "event_count", "time_window", "overlap", "include_incomplete")
+"""The command's parameter names of the options above."""
+
+
+def given(parameters: dict[str, Any]) -> dict[str, Any]:
+    """The integration options among a command's ``locals()``."""
+    return {k: parameters[k] for k in NAMES}
+
+
+def spec_from_options(options: dict[str, Any], *, required: bool = True) -> Any:
+    """The :class:`~eventpipe.frames.IntegrationSpec` of the command line's integration options.
+
+    ``options`` uses the CLI parameter names; ``integrate`` is the spec's ``fn`` and ``duration``
+    its ``duration_us``. A plugin ``module`` is looked up in the current folder too, as ``python -m`` would.
+    """
+    from eventpipe.frames import integration_spec
+
+    values = dict(options)
+    values["fn"] = values.pop("integrate", None)
+    values["duration_us"] = values.pop("duration", None)
+    overlap = values.get("overlap")
+    if isinstance(overlap, float) and overlap.is_integer():
+        values["overlap"] = int(overlap)  # event_count takes whole events
+    if values["fn"] is not None and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    return integration_spec(values, required=required)

@@ -1,0 +1,42 @@
+"""The stores' fast path into Zarr v3: the one place that leans on Zarr's internal classes.
+
+Zarr's public API hops threads and copies chunks on every call; the stores write and read whole
+nodes and chunks instead, byte-identical to what Zarr would store, so any Zarr reader opens them.
+The stores use only the names below; the modules inside are layered without cycles:
+:mod:`.storage` (objects by key) <- :mod:`.nodes` (``zarr.json`` documents) <- :mod:`.chunks`
+(encoded chunks); :mod:`.sparse_counts`, the frames store's codec (which Zarr also loads through its
+``zarr.codecs`` entry point), is imported by :mod:`.chunks` only when frames are written or read.
+
+- nodes: :func:`group_metadata`, :func:`write_nodes`, :func:`create_store`, :func:`read_group_attrs`,
+  :func:`open_array`, :func:`child_arrays`, :func:`store_of` (the Zarr store, for Zarr's own API);
+- whole chunks: :func:`blosc_array`, :func:`read_range`, :func:`read_whole` (1-D Blosc arrays);
+  :func:`counts_array`, :func:`read_counts` (arrays of counts through the sparse counts codec).
+
+Importing this package does not import Zarr.
+"""
+
+from eventpipe.store._zarr.chunks import blosc_array, counts_array, read_counts, read_range, read_whole
+from eventpipe.store._zarr.nodes import (
+    child_arrays,
+    create_store,
+    group_metadata,
+    open_array,
+    read_group_attrs,
+    write_nodes,
+)
+from eventpipe.store._zarr.storage import store_of
+
+__all__ = [
+    "blosc_array",
+    "child_arrays",
+    "counts_array",
+    "create_store",
+    "group_metadata",
+    "open_array",
+    "read_counts",
+    "read_group_attrs",
+    "read_range",
+    "read_whole",
+    "store_of",
+    "write_nodes",
+]
