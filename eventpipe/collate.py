@@ -48,6 +48,12 @@ def _check_batch(batch: Sequence[Any]) -> tuple[list[torch.Tensor], list[Any]]:
                 f"Expected each batch item to be an (x, y) pair. Got {type(item).__name__} "
                 f"of length {len(item) if isinstance(item, (tuple, list)) else 'n/a'} at batch index {i} instead."
             )
+        if getattr(item[0], "dtype", None) is not None and getattr(item[0].dtype, "names", None):
+            raise ConfigError(
+                f"Expected frames [T, ...] at batch index {i}. Got raw events (a structured array with fields "
+                f"{', '.join(item[0].dtype.names)}) instead: give the dataset an integration mode (e.g. frames=16) "
+                "or add eventpipe.transforms.ToFrames to its transform."
+            )
         x = torch.as_tensor(item[0])
         if x.ndim < 1:
             raise ConfigError(f"Expected x with a leading time axis [T, ...]. Got a scalar at batch index {i} instead.")

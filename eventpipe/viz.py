@@ -110,7 +110,7 @@ def save_frames_gif(
     """Write frames ``[T, P, H, W]`` as a looping animated GIF, one GIF frame per frame.
 
     Each GIF frame has a black title band above the image: the first line of ``title``, then
-    ``frame i/T`` and the rest of ``title``. The image is enlarged ``scale`` times (nearest
+    ``frame i/T``, the rest of ``title`` (wrapped to the image's width) and an ON/OFF colour key. The image is enlarged ``scale`` times (nearest
     neighbour; default: the longer side near 320 pixels).
     """
     from PIL import Image, ImageDraw, ImageFont
@@ -123,12 +123,17 @@ def save_frames_gif(
     if n == 0:
         raise ConfigError("Cannot draw a GIF of zero frames.")
     s = _scale(h, w, scale)
-    band = 2 * (_FONT_PX + 3) + 2
     palette = _palette().reshape(-1).tolist()
     palette += [0] * (768 - len(palette))
     font = ImageFont.load_default(size=_FONT_PX)
     head, _, rest = title.partition("\n")
     rest = " ".join(rest.split("\n"))
+    width = w * s
+    rest_lines = _wrap(rest, font, width - 4) if rest else []
+    lines = [[f"frame {i + 1}/{n}", *rest_lines] for i in range(n)]
+    head_lines = _wrap(head, font, width - 4)
+    line = _FONT_PX + 3
+    band = (len(head_lines) + len(lines[0]) + 1) * line + 4
     images = []
     for i in range(n):
         body = np.repeat(np.repeat(idx[i].astype(np.uint8), s, axis=0), s, axis=1)
@@ -138,8 +143,9 @@ def save_frames_gif(
         im.putpalette(palette)
         draw = ImageDraw.Draw(im)
         draw.fontmode = "1"  # no anti-aliasing: the title uses one palette colour
-        draw.text((2, 2), head, fill=_TEXT, font=font)
-        draw.text((2, 2 + _FONT_PX + 3), f"frame {i + 1}/{n}  {rest}".rstrip(), fill=_TEXT, font=font)
+        for k, text in enumerate(head_lines + lines[i]):
+            draw.text((2, 2 + k * line), text, fill=_TEXT, font=font)
+        _legend(draw, font, 2 + (len(head_lines) + len(lines[i])) * line, polarities=arr.shape[1])
         images.append(im)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -147,6 +153,39 @@ def save_frames_gif(
         path, format="GIF", save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0, optimize=False
     )
     return path
+
+
+def _wrap(text: str, font: Any, width_px: int) -> list[str]:
+    """``text`` broken at spaces into lines no wider than ``width_px`` (a longer word gets a line of its own)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and font.getlength(f"{lines[-1]} {word}") <= width_px:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def _legend(draw: Any, font: Any, y: int, polarities: int) -> None:
+    """Colour swatches naming the polarities: ON and OFF, or ``events`` for a one-polarity sensor."""
+    full = LEVELS - 1
+    keys = [("ON", full * LEVELS), ("OFF", full)] if polarities == 2 else [("events", full * LEVELS)]
+    x = 2
+    for label, colour in keys:
+        draw.rectangle((x, y + 2, x + _FONT_PX - 2, y + _FONT_PX), fill=colour)
+        x += _FONT_PX + 2
+        draw.text((x, y), label, fill=_TEXT, font=font)
+        x += int(font.getlength(label)) + 10
+
+
+def _figure_legend(fig: Any, frames: Any) -> None:
+    """The ON/OFF colour key under a figure of frames (one entry for a one-polarity sensor)."""
+    from matplotlib.patches import Patch
+
+    two = _as_frames(frames).shape[1] == 2
+    keys = [("ON", ON_COLOUR), ("OFF", OFF_COLOUR)] if two else [("events", ON_COLOUR)]
+    handles = [Patch(color=tuple(c / 255 for c in colour), label=label) for label, colour in keys]
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False, fontsize=8)
 
 
 def _figure(width_in: float, height_in: float) -> Any:
@@ -180,7 +219,8 @@ def save_frames_grid(
             ax.imshow(rgb[i], interpolation="nearest", aspect="auto" if n == 1 else "equal")
             ax.set_title(f"frame {i + 1}/{n}" if n > 1 else "time (rows) x channel", fontsize=8)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, wrap=True)
+    _figure_legend(fig, frames)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="png", facecolor="white")

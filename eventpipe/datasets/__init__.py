@@ -27,6 +27,7 @@ __all__ = [
     "NMNIST",
     "SHD",
     "DVS128Gesture",
+    "DVSLip",
     "Demo",
     "NCaltech101",
     "NeuromorphicDataset",
@@ -115,13 +116,20 @@ class ASLDVS(NeuromorphicDataset):
     dataset_name = "asl-dvs"
 
 
+class DVSLip(NeuromorphicDataset):
+    """DVS-Lip: 100 spoken words seen as lip motion, 128x128 mouth crops, official train/test split."""
+
+    dataset_name = "dvs-lip"
+
+
 class Demo(NeuromorphicDataset):
     """The built-in synthetic gestures (generated locally, no download), DVS128 Gesture layout."""
 
     dataset_name = "demo"
 
 
-_CLASSES: tuple[type[NeuromorphicDataset], ...] = (DVS128Gesture, NMNIST, CIFAR10DVS, NCaltech101, SHD, ASLDVS, Demo)
+_CLASSES: tuple[type[NeuromorphicDataset], ...] = (
+    DVS128Gesture, NMNIST, CIFAR10DVS, NCaltech101, SHD, ASLDVS, DVSLip, Demo)
 
 
 def dataset_class(name: str) -> type[NeuromorphicDataset]:

@@ -22,7 +22,7 @@ from eventpipe.sources.base import DatasetSpec, Part, Unit
 
 DATASETS: Registry[DatasetSpec] = Registry("dataset", group="eventpipe.datasets")
 
-_BUILTIN_MODULES = ("demo", "dvs128", "nmnist", "ncaltech101", "cifar10dvs", "shd", "asl_dvs")
+_BUILTIN_MODULES = ("demo", "dvs128", "nmnist", "ncaltech101", "cifar10dvs", "shd", "asl_dvs", "dvs_lip")
 
 __all__ = ["DATASETS", "DatasetSpec", "Part", "Unit", "dataset_names", "get_dataset", "register_dataset"]
 

@@ -1,4 +1,5 @@
-"""Datasets laid out as one folder per class and no official split (N-Caltech101, ASL-DVS).
+"""Datasets laid out as one folder per class: with no official split (N-Caltech101, ASL-DVS), or one
+such tree per split folder (N-MNIST, DVS-Lip).
 
 Every file ``<dataset folder>/<class>/<name><suffix>`` is one sample labelled by its folder. The
 train/test split is :func:`~eventpipe.sources.splits.hash_split` per class, with the option
@@ -9,7 +10,7 @@ batched into parts of about 32 MB of raw bytes.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,33 @@ class ClassFolderSpec(DatasetSpec):
         groups = {}
         for split in self.splits:
             items = [(Unit(relpath(f, raw_dir), (label,)), f.stat().st_size) for label, f in by_split[split]]
+            groups[split] = batch_by_size(items)
+        return make_parts(groups)
+
+    def read_unit(self, raw_dir: Path, unit: Unit, options: Mapping[str, Any]) -> SampleBatch:
+        from eventpipe.readers import read_events
+
+        events = read_events(raw_dir / unit.path, format=self.reader_format)
+        return SampleBatch.single(events, int(unit.args[0]), {"file": Path(unit.path).stem})
+
+
+@dataclass(frozen=True)
+class SplitFolderSpec(DatasetSpec):
+    """``<split folder>/<class>/*<suffix>`` trees with an official split, one recording per file."""
+
+    split_folders: Mapping[str, str] = field(default_factory=dict, hash=False)
+    suffix: str = ""
+    reader_format: str = ""
+
+    def locate(self, raw_dir: Path) -> Path:
+        return find_dir(raw_dir, tuple(self.split_folders.values()), f"{self.title} split folders")
+
+    def plan(self, raw_dir: Path, options: Mapping[str, Any]) -> list[Part]:
+        folder = self.locate(raw_dir)
+        groups = {}
+        for split in self.splits:
+            files = class_files(folder / self.split_folders[split], self.classes, self.suffix)
+            items = [(Unit(relpath(f, raw_dir), (label,)), f.stat().st_size) for label, f in files]
             groups[split] = batch_by_size(items)
         return make_parts(groups)
 

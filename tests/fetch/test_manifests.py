@@ -13,7 +13,7 @@ from eventpipe.paths import packaged_dir, packaged_path
 
 from .conftest import write_manifest
 
-BUILT_IN = {"demo", "dvs128", "nmnist", "ncaltech101", "cifar10dvs", "shd", "asl-dvs"}
+BUILT_IN = {"demo", "dvs128", "nmnist", "ncaltech101", "cifar10dvs", "shd", "asl-dvs", "dvs-lip"}
 MANUAL = {"dvs128", "asl-dvs", "dvs-lip"}
 GOOD_FILE = {"name": "a.zip", "md5": "0" * 32, "urls": ["https://example.org/a.zip"]}
 

@@ -92,6 +92,21 @@ def _asl_dvs(raw: Path, rng: np.random.Generator) -> None:
             )
 
 
+def _dvs_lip(raw: Path, rng: np.random.Generator) -> None:
+    """The released files' own layout: x, y (int16), p (bool), t (int64, µs) in one structured array."""
+    dtype = np.dtype([("x", np.int16), ("y", np.int16), ("p", bool), ("t", np.int64)])
+    for split, per_class in (("train", 2), ("test", 1)):
+        for word in ("accused", "young"):
+            folder = raw / "DVS-Lip" / split / word
+            folder.mkdir(parents=True)
+            for k in range(per_class):
+                ev = _events(rng, int(rng.integers(80, 200)), SensorSize(128, 128, 2))
+                out = np.empty(len(ev), dtype=dtype)
+                for field in "xypt":
+                    out[field] = ev[field]
+                np.save(folder / f"{k}.npy", out)
+
+
 FAKE_RAW: dict[str, Callable[[Path, np.random.Generator], None]] = {
     "dvs128": lambda raw, rng: _gesture(raw, rng, (128, 128, 2)),
     "demo": lambda raw, rng: _gesture(raw, rng, (32, 32, 2)),
@@ -100,6 +115,7 @@ FAKE_RAW: dict[str, Callable[[Path, np.random.Generator], None]] = {
     "cifar10dvs": _cifar10dvs,
     "shd": _shd,
     "asl-dvs": _asl_dvs,
+    "dvs-lip": _dvs_lip,
 }
 
 

@@ -17,6 +17,7 @@ from eventpipe.collate import (
     padding_fraction,
 )
 from eventpipe.errors import ConfigError
+from eventpipe.events import make_events
 
 
 def test_mask_of_lengths_2_3_4() -> None:
@@ -134,6 +135,8 @@ def test_collate_on_cuda_keeps_device() -> None:
         (lambda: pad_sequence_collate([(torch.zeros(2, 3), 0, "extra")]), r"\(x, y\) pair"),
         (lambda: pad_sequence_collate([(torch.zeros(2, 3), 0), (torch.zeros(2, 4), 1)]), "trailing shape"),
         (lambda: pad_sequence_collate([(torch.zeros(2, 3), 0), (torch.zeros(2, 3, dtype=torch.int32), 1)]), "batch index 1"),
+        (lambda: pad_sequence_collate([(make_events(t=[0, 1], x=[0, 1], y=[0, 0], p=[1, 0]), 0)]),
+         "Got raw events .* integration mode"),
         (lambda: padded_sequence_mask(torch.tensor([1.5, 2.0])), "integer tensor"),
         (lambda: padded_sequence_mask(torch.tensor([2, -1])), "lengths >= 0"),
         (lambda: padded_sequence_mask(torch.tensor([2]), T=-1), "T >= 0"),

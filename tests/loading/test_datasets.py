@@ -17,6 +17,7 @@ from eventpipe.datasets import (
     SHD,
     Demo,
     DVS128Gesture,
+    DVSLip,
     NCaltech101,
     NeuromorphicDataset,
     dataset_class,
@@ -28,7 +29,7 @@ from eventpipe.loading import prepare_command
 from eventpipe.sources import get_dataset
 from eventpipe.store import EventsStore
 
-CLASSES = [DVS128Gesture, NMNIST, CIFAR10DVS, NCaltech101, SHD, ASLDVS, Demo]
+CLASSES = [DVS128Gesture, NMNIST, CIFAR10DVS, NCaltech101, SHD, ASLDVS, DVSLip, Demo]
 
 
 @pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)

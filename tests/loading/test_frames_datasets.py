@@ -19,6 +19,7 @@ from eventpipe.datasets import (
     SHD,
     Demo,
     DVS128Gesture,
+    DVSLip,
     NCaltech101,
     NeuromorphicDataset,
 )
@@ -26,7 +27,7 @@ from eventpipe.errors import ConfigError, StoreSchemaError
 from eventpipe.frames import reference
 from eventpipe.transforms import RandomHorizontalFlip, ToFrames, mirror_label_map
 
-CLASSES = [DVS128Gesture, NMNIST, CIFAR10DVS, NCaltech101, SHD, ASLDVS, Demo]
+CLASSES = [DVS128Gesture, NMNIST, CIFAR10DVS, NCaltech101, SHD, ASLDVS, DVSLip, Demo]
 
 
 @pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)

@@ -22,7 +22,7 @@ from eventpipe.viz import (
     save_frames_grid,
 )
 
-BAND = 2 * (11 + 3) + 2
+LINE = 11 + 3  # one line of the GIF title band
 
 
 def _frames() -> np.ndarray:
@@ -55,7 +55,9 @@ def test_gif_frames_size_colours_and_title(tmp_path: Path) -> None:
     with Image.open(path) as im:
         assert im.format == "GIF" and im.n_frames == 3
         s = 8  # 320 px target, capped at 8x for a 5-pixel-wide sensor
-        assert im.size == (5 * s, BAND + 4 * s)
+        BAND = im.size[1] - 4 * s
+        # the title wraps to the 40-pixel width ("demo", "test[0]", "label 1"), then "frame i/3" and the key
+        assert im.size == (5 * s, 5 * LINE + 4 + 4 * s)
         assert im.info["duration"] == 200
         decoded = [np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(im)]
     body = [d[BAND:] for d in decoded]
@@ -66,7 +68,8 @@ def test_gif_frames_size_colours_and_title(tmp_path: Path) -> None:
     for d in decoded:
         header = d[:BAND]
         assert (header == 255).all(axis=-1).sum() > 20  # white title text
-        assert set(map(tuple, header.reshape(-1, 3))) <= {(0, 0, 0), (255, 255, 255)}
+        assert set(map(tuple, header.reshape(-1, 3))) <= {(0, 0, 0), (255, 255, 255), ON_COLOUR, OFF_COLOUR}
+        assert ON_COLOUR in set(map(tuple, header.reshape(-1, 3)))  # the colour key
     # the frame counters differ, so the three headers differ
     assert not np.array_equal(decoded[0][:BAND], decoded[1][:BAND])
 
@@ -75,6 +78,7 @@ def test_gif_of_1d_sensor_is_one_raster(tmp_path: Path) -> None:
     f = np.zeros((6, 1, 1, 700), dtype=np.uint8)
     f[2, 0, 0, 10] = 3
     path = save_frames_gif(f, tmp_path / "shd.gif", scale=1)
+    BAND = 3 * LINE + 4  # empty title, "frame 1/1", the key
     with Image.open(path) as im:
         assert im.n_frames == 1 and im.size == (700, BAND + 6)
         rgb = np.asarray(im.convert("RGB"))

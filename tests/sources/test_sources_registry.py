@@ -19,13 +19,13 @@ from eventpipe.sources import DATASETS, dataset_names, get_dataset, register_dat
 from eventpipe.sources.catalogue import catalogue, human_bytes
 from eventpipe.sources.splits import hash_split
 
-BUILTINS = ["demo", "dvs128", "nmnist", "ncaltech101", "cifar10dvs", "shd", "asl-dvs"]
+BUILTINS = ["demo", "dvs128", "nmnist", "ncaltech101", "cifar10dvs", "shd", "asl-dvs", "dvs-lip"]
 
 
 def test_builtins_and_aliases() -> None:
-    assert dataset_names()[:7] == BUILTINS
+    assert dataset_names()[:8] == BUILTINS
     for alias, name in [("dvs128_gesture", "dvs128"), ("n-mnist", "nmnist"), ("asl_dvs", "asl-dvs"),
-                        ("cifar10-dvs", "cifar10dvs"), ("synthetic", "demo")]:
+                        ("cifar10-dvs", "cifar10dvs"), ("synthetic", "demo"), ("dvslip", "dvs-lip")]:
         assert get_dataset(alias).name == name
     with pytest.raises(UnknownNameError, match=r"Unknown dataset 'mnist'. Valid values are \{'asl-dvs', "):
         get_dataset("mnist")
@@ -51,7 +51,7 @@ def test_torch_classes_read_stores_and_build_on_demand() -> None:
     import eventpipe.datasets as d
     from eventpipe.loading import StoreDataset
 
-    for name in ("DVS128Gesture", "NMNIST", "CIFAR10DVS", "NCaltech101", "SHD", "ASLDVS", "Demo"):
+    for name in ("DVS128Gesture", "NMNIST", "CIFAR10DVS", "NCaltech101", "SHD", "ASLDVS", "DVSLip", "Demo"):
         assert name in d.__all__ and issubclass(getattr(d, name), d.NeuromorphicDataset)
     assert issubclass(d.NeuromorphicDataset, StoreDataset)
 
@@ -90,7 +90,7 @@ def test_cli_datasets_and_info(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "dvs128" in result.output and "128x128x2" in result.output and "CC BY 4.0" in result.output
     listed = json.loads(runner.invoke(app, ["datasets", "--root", str(tmp_path), "--json"]).output)
-    assert [r["name"] for r in listed["datasets"]][:7] == BUILTINS
+    assert [r["name"] for r in listed["datasets"]][:8] == BUILTINS
 
     write_gesture_tree(get_dataset("dvs128").raw_dir(tmp_path))
     from eventpipe.pipeline.convert import convert
