@@ -13,16 +13,29 @@ dataset registry, so a dataset definition can depend on it but not the other way
 from __future__ import annotations
 
 from eventpipe.fetch.download import DownloadResult, FileOutcome, download_dataset, raw_dir_for
-from eventpipe.fetch.extract import extract_archive
-from eventpipe.fetch.transfer import FetchOptions, Transfer, fetch_file
+from eventpipe.fetch.extract import UnpackLimits, extract_archive
+from eventpipe.fetch.transfer import (
+    Cancel,
+    DownloadCancelled,
+    DownloadTimedOut,
+    FetchOptions,
+    HostUnreachable,
+    Transfer,
+    fetch_file,
+)
 from eventpipe.fetch.verify import Check, VerifyReport, verify_raw, verify_stores
 
 __all__ = [
+    "Cancel",
     "Check",
+    "DownloadCancelled",
     "DownloadResult",
+    "DownloadTimedOut",
     "FetchOptions",
     "FileOutcome",
+    "HostUnreachable",
     "Transfer",
+    "UnpackLimits",
     "VerifyReport",
     "download_dataset",
     "extract_archive",

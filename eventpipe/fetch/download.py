@@ -6,7 +6,6 @@ import importlib
 import os
 import shutil
 import tempfile
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -38,7 +37,7 @@ from eventpipe.fetch.records import (
     unpacked_entries,
     write_record,
 )
-from eventpipe.fetch.transfer import FetchOptions, fetch_file, move_aside
+from eventpipe.fetch.transfer import Cancel, FetchOptions, HostUnreachable, fetch_file, move_aside
 from eventpipe.manifests import FileEntry, Manifest, load_manifest
 
 
@@ -56,7 +55,7 @@ class FileOutcome:
     url: str | None = None  # the URL that delivered it
     source: str | None = None  # the user's copy it was taken from
     received: int = 0  # bytes received over the network
-    resumed_from: int = 0  # bytes of an earlier partial download that were kept
+    resumed_from: int = 0  # bytes of an earlier partial download that were kept (0 when all was sent again)
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "path": str(self.path)}
@@ -141,8 +140,11 @@ def download_dataset(
     ManualDownloadRequired
         Some files must be fetched by hand; the message says which, from where, their sizes, checksums
         and target paths (``.files`` has the same as dicts).
+    HostUnreachable
+        No host could be reached for any failed file (offline): one line that suggests ``--source``.
     ChecksumMismatch, DownloadError, UnsafeArchiveError, FormatError
-        A file could not be obtained intact or unpacked safely (all other files are still completed).
+        A file could not be obtained intact, in time (``DownloadTimedOut``) or unpacked safely within
+        ``options.unpack`` (all other files are still completed).
     """
     m = resolve_manifest(name, manifest)
     root = Path(root).expanduser()
@@ -187,8 +189,11 @@ def download_dataset(
             manual.append(entry)
 
     _download_all(jobs, raw_dir, options, progress, outcomes, errors)
-    unpacked = _unpack_all(m, raw_dir, outcomes, progress, errors, warnings)
+    unpacked = _unpack_all(m, raw_dir, outcomes, options, progress, errors, warnings)
     warnings += [f"{file}: {why}" for file, why in reasons.items() if file in outcomes]
+    if len(errors) > 1 and all(isinstance(e, HostUnreachable) for e in errors):  # offline: one line says it
+        more = len(errors) - 1
+        raise HostUnreachable(f"{errors[0]} ({more} more file{'s' if more > 1 else ''} failed the same way)")
     if errors:
         raise errors[0] if len(errors) == 1 else DownloadError(
             f"{m.name}: {len(errors)} files failed:\n  " + "\n  ".join(str(e) for e in errors))
@@ -234,7 +239,7 @@ def _download_all(jobs: list[tuple[FileEntry, list[str]]], raw_dir: Path, option
     if not jobs:
         return
     workers = min(options.max_workers, len(jobs))
-    cancel = threading.Event()
+    cancel = Cancel()
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eventpipe-download")
     try:
         futures = {
@@ -255,14 +260,14 @@ def _download_all(jobs: list[tuple[FileEntry, list[str]]], raw_dir: Path, option
             outcomes[entry.name] = FileOutcome(entry.name, dest, "downloaded", url=transfer.url,
                                                received=transfer.received, resumed_from=transfer.resumed_from)
     except BaseException:
-        cancel.set()  # Ctrl-C: stop the other downloads at their next chunk; .part files stay for a resume
+        cancel.set()  # Ctrl-C: shut the connections down so the threads stop now; .part files stay for a resume
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _unpack_all(m: Manifest, raw_dir: Path, outcomes: dict[str, FileOutcome], progress: bool,
-                errors: list[EventpipeError], warnings: list[str]) -> list[str]:
+def _unpack_all(m: Manifest, raw_dir: Path, outcomes: dict[str, FileOutcome], options: FetchOptions,
+                progress: bool, errors: list[EventpipeError], warnings: list[str]) -> list[str]:
     """Unpack every present archive that has no complete-unpack record yet; returns their names."""
     done: list[str] = []
     protected = {f.name for f in m.files} | {RECORD_DIR}
@@ -271,9 +276,11 @@ def _unpack_all(m: Manifest, raw_dir: Path, outcomes: dict[str, FileOutcome], pr
             continue
         if unpacked_entries(raw_dir, entry.name, entry.checksums, entry.extract_to) is not None:
             continue
+        sizes = {member.path: member.size for member in entry.members if member.size is not None}
         try:
             entries = extract_archive(raw_dir / entry.name, raw_dir / entry.extract_to, nested=entry.nested,
-                                      protected=protected if entry.extract_to == "." else (), progress=progress)
+                                      protected=protected if entry.extract_to == "." else (), sizes=sizes,
+                                      limits=options.unpack, progress=progress)
         except (UnsafeArchiveError, FormatError) as exc:
             errors.append(exc)
             continue

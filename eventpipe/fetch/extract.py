@@ -3,10 +3,18 @@
 Every member is checked before anything is written for it. Refused, with :class:`UnsafeArchiveError`:
 absolute paths (``/x``, ``C:\\x``), ``..`` components, symbolic links whose target leaves the folder,
 hard links to anything but an earlier regular member, paths that run through a symbolic link of the
-archive, device files, fifos and sockets. Everything is written to a temporary folder next to the
-target and moved into place only when the whole archive unpacked cleanly, so a refused or broken archive
-leaves nothing behind. The checks do not depend on the Python version (``tarfile`` filters only exist in
-newer releases).
+archive, device files, fifos and sockets, and a name that appears twice (which copy wins would depend
+on the tool).
+
+Archive bombs are refused too (see :class:`UnpackLimits`): a member larger than the size its manifest
+declares, or members without a declared size that together expand beyond ``max_ratio`` times the
+archive's size, or an archive beyond ``max_bytes`` in all. The sizes in the member headers are checked
+before a member is written (for zip, before any member is written), and the bytes are counted again
+while it is written, since headers can lie.
+
+Everything is written to a temporary folder next to the target and moved into place only when the
+whole archive unpacked cleanly, so a refused or broken archive leaves nothing behind. The checks do not
+depend on the Python version (``tarfile`` filters only exist in newer releases).
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ import tarfile
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -40,15 +48,40 @@ Opener = Callable[[], "IO[bytes] | None"]
 
 
 @dataclass(frozen=True)
+class UnpackLimits:
+    """How far an archive may expand before it is refused as an archive bomb.
+
+    Parameters
+    ----------
+    max_ratio
+        Bytes that the members without a declared size may unpack to, as a multiple of the archive's
+        own size (each nested archive is measured against its own size).
+    max_bytes
+        Bytes that one archive may unpack to in all, declared members included.
+    """
+
+    max_ratio: float = 200.0
+    max_bytes: int = 1 << 40
+
+    def __post_init__(self) -> None:
+        if not self.max_ratio >= 1:
+            raise ConfigError(f"Expected a number >= 1 for max_ratio. Got {self.max_ratio!r} instead.")
+        if not isinstance(self.max_bytes, int) or self.max_bytes < 1:
+            raise ConfigError(f"Expected an integer >= 1 for max_bytes. Got {self.max_bytes!r} instead.")
+
+
+@dataclass(frozen=True)
 class _Member:
     """An archive member reduced to what extraction needs."""
 
     name: str  # as stored in the archive (for messages)
     kind: str  # "dir", "file", "symlink", "hardlink", or what is refused: "device", "fifo", "socket", "other"
     link: str = ""  # symlink target (relative to the member's folder) or hard-link target (archive path)
+    size: int = 0  # bytes the member's header announces (regular files)
 
 
 def extract_archive(archive: Path, target: Path, *, nested: bool = False, protected: Collection[str] = (),
+                    sizes: Mapping[str, int] | None = None, limits: UnpackLimits | None = None,
                     progress: bool = True) -> list[str]:
     """Unpack ``archive`` into the folder ``target``; returns the top-level names it placed there.
 
@@ -64,11 +97,17 @@ def extract_archive(archive: Path, target: Path, *, nested: bool = False, protec
     protected
         Top-level names in ``target`` that the archive must not replace (the archive itself, other
         downloads, bookkeeping).
+    sizes
+        Declared sizes in bytes of members, by path relative to ``target`` (the manifest's
+        ``[[files.members]]``): such a member may not be larger, whatever ``limits`` allow.
+    limits
+        Expansion ceilings for the other members (:class:`UnpackLimits`; the defaults when ``None``).
 
     Raises
     ------
     UnsafeArchiveError
-        A member would escape ``target`` or is not a plain file, folder or safe link.
+        A member would escape ``target``, is not a plain file, folder or safe link, appears twice, or
+        expands beyond its declared size or ``limits``.
     FormatError
         The archive is truncated or corrupt.
     """
@@ -80,10 +119,12 @@ def extract_archive(archive: Path, target: Path, *, nested: bool = False, protec
     for stale in parent.glob(f".{archive.name}.*.unpacking"):  # left by an interrupted run
         shutil.rmtree(stale, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{archive.name}.", suffix=".unpacking", dir=parent))
+    limits = limits or UnpackLimits()
+    sizes = dict(sizes or {})
     try:
-        _unpack(archive, tmp, progress=progress)
+        _unpack(archive, tmp, _Budget(archive, limits, sizes), progress=progress)
         if nested:
-            _unpack_nested(tmp, progress=progress)
+            _unpack_nested(tmp, limits, sizes, progress=progress)
         _check_tree(tmp, archive)
         entries = sorted(p.name for p in tmp.iterdir())
         clashes = sorted(set(entries) & set(protected))
@@ -95,14 +136,47 @@ def extract_archive(archive: Path, target: Path, *, nested: bool = False, protec
     return entries
 
 
-def _unpack(archive: Path, dest: Path, *, progress: bool) -> None:
+class _Budget:
+    """The bytes an archive may still unpack to (see :class:`UnpackLimits`)."""
+
+    def __init__(self, archive: Path, limits: UnpackLimits, sizes: Mapping[str, int], prefix: str = "") -> None:
+        self.archive = archive
+        self.limits = limits
+        self.sizes = sizes  # declared sizes by path relative to the extraction folder
+        self.prefix = prefix  # where this archive's members land, relative to that folder
+        self.undeclared_left = int(limits.max_ratio * archive.stat().st_size)
+        self.total_left = limits.max_bytes
+
+    def allowance(self, rel: str) -> tuple[int, str]:
+        """The most bytes the member at ``rel`` may have, and what to say when it has more."""
+        declared = self.sizes.get(self.prefix + rel)
+        if declared is not None and declared <= self.total_left:
+            return declared, f"the manifest declares {declared} bytes for it"
+        if declared is not None or self.total_left <= self.undeclared_left:
+            return self.total_left, (f"the archive would unpack to more than {self.limits.max_bytes} bytes in all; "
+                                     "raise --max-unpack-size (EVENTPIPE_MAX_UNPACK_SIZE) if it is trusted")
+        return self.undeclared_left, (
+            f"the archive would expand more than {self.limits.max_ratio:g} times its size "
+            f"({self.archive.stat().st_size} bytes); raise --max-unpack-ratio (EVENTPIPE_MAX_UNPACK_RATIO) "
+            "if it is trusted")
+
+    def spend(self, rel: str, nbytes: int) -> None:
+        self.total_left -= nbytes
+        if self.prefix + rel not in self.sizes:
+            self.undeclared_left -= nbytes
+
+
+def _unpack(archive: Path, dest: Path, budget: _Budget, *, progress: bool) -> None:
     """Check and write every member of ``archive`` under the existing folder ``dest``."""
     checker = _Checker(archive)
     with tqdm(desc=f"unpack {archive.name}", unit=" files", disable=not progress, leave=False) as bar:
         try:
-            members = _zip_members(archive) if archive_kind(archive.name) == "zip" else _tar_members(archive)
+            if archive_kind(archive.name) == "zip":
+                members = _zip_members(archive, _Budget(archive, budget.limits, budget.sizes, budget.prefix))
+            else:
+                members = _tar_members(archive)
             for member, opener in members:
-                _write(checker, dest, member, opener)
+                _write(checker, budget, dest, member, opener)
                 bar.update(1)
         except _CORRUPT as exc:
             raise FormatError(f"{archive}: corrupt or truncated archive: {exc}") from exc
@@ -110,12 +184,12 @@ def _unpack(archive: Path, dest: Path, *, progress: bool) -> None:
             raise FormatError(f"{archive}: members conflict (a file where a folder should be): {exc}") from exc
 
 
-def _zip_members(archive: Path) -> Iterator[tuple[_Member, Opener]]:
+def _zip_members(archive: Path, budget: _Budget) -> Iterator[tuple[_Member, Opener]]:
     with zipfile.ZipFile(archive) as zf:
         members = [(_zip_member(zf, info), info) for info in zf.infolist()]
         precheck = _Checker(archive)  # the central directory lists every member: refuse before writing any
         for member, _info in members:
-            precheck.check(member)
+            precheck.spend(budget, precheck.check(member), member)
         for member, info in members:
             yield member, partial(zf.open, info)
 
@@ -131,7 +205,9 @@ def _zip_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> _Member:
             return _Member(info.filename, "fifo")
         if stat.S_ISSOCK(mode):
             return _Member(info.filename, "socket")
-    return _Member(info.filename, "dir" if info.is_dir() else "file")
+    if info.is_dir():
+        return _Member(info.filename, "dir")
+    return _Member(info.filename, "file", size=info.file_size)
 
 
 def _tar_members(archive: Path) -> Iterator[tuple[_Member, Opener]]:
@@ -145,7 +221,7 @@ def _tar_member(info: tarfile.TarInfo) -> _Member:
     if info.isdir():
         return _Member(info.name, "dir")
     if info.isreg():
-        return _Member(info.name, "file")
+        return _Member(info.name, "file", size=info.size)
     if info.issym():
         return _Member(info.name, "symlink", info.linkname)
     if info.islnk():
@@ -164,6 +240,7 @@ class _Checker:
         self.archive = archive
         self.symlinks: set[str] = set()
         self.files: set[str] = set()
+        self.names: dict[str, str] = {}  # every path seen so far -> its kind
 
     def refuse(self, member: _Member, why: str) -> UnsafeArchiveError:
         return UnsafeArchiveError(f"{self.archive}: refusing member {member.name!r}: {why}")
@@ -176,6 +253,10 @@ class _Checker:
         rel = _safe_relpath(member.name)
         if rel is None:
             raise self.refuse(member, "absolute path or '..' component escapes the target folder")
+        if rel and rel in self.names and not (member.kind == "dir" and self.names[rel] == "dir"):
+            raise self.refuse(member, "the name appears twice in the archive (which copy is meant is unclear)")
+        if rel:
+            self.names[rel] = member.kind
         parts = rel.split("/") if rel else []
         for i in range(1, len(parts) + 1):
             prefix = "/".join(parts[:i])
@@ -195,8 +276,17 @@ class _Checker:
             self.files.add(rel)
         return rel
 
+    def spend(self, budget: _Budget, rel: str, member: _Member) -> None:
+        """Take the size ``member``'s header announces out of ``budget``; raises when it does not fit."""
+        if member.kind != "file":
+            return
+        allowed, why = budget.allowance(rel)
+        if member.size > allowed:
+            raise self.refuse(member, f"it unpacks to {member.size} bytes, but {why}")
+        budget.spend(rel, member.size)
 
-def _write(checker: _Checker, dest: Path, member: _Member, opener: Opener) -> None:
+
+def _write(checker: _Checker, budget: _Budget, dest: Path, member: _Member, opener: Opener) -> None:
     """Check ``member`` and create it under ``dest``."""
     rel = checker.check(member)
     path = dest / rel if rel else dest
@@ -217,11 +307,20 @@ def _write(checker: _Checker, dest: Path, member: _Member, opener: Opener) -> No
         except OSError:  # a file system without hard links
             shutil.copyfile(source, path)
     else:
+        allowed, why = budget.allowance(rel)
+        if member.size > allowed:
+            raise checker.refuse(member, f"it unpacks to {member.size} bytes, but {why}")
         body = opener()
         if body is None:
             raise checker.refuse(member, "no data for a regular file")
+        written = 0
         with body as src, open(path, "wb") as dst:
-            shutil.copyfileobj(src, dst, _COPY_BYTES)
+            while chunk := src.read(_COPY_BYTES):
+                written += len(chunk)
+                if written > allowed:  # the header understated the size
+                    raise checker.refuse(member, f"it unpacks to more than {allowed} bytes, but {why}")
+                dst.write(chunk)
+        budget.spend(rel, written)
 
 
 def _safe_relpath(name: str) -> str | None:
@@ -256,15 +355,17 @@ def _check_tree(root: Path, archive: Path) -> None:
                     raise UnsafeArchiveError(f"{archive}: link {os.path.relpath(path, root)!r} resolves outside")
 
 
-def _unpack_nested(root: Path, *, progress: bool) -> None:
+def _unpack_nested(root: Path, limits: UnpackLimits, sizes: Mapping[str, int], *, progress: bool) -> None:
     """Unpack every archive found under ``root`` (one level) into its folder, then delete it."""
     inner = []
     for folder, _dirs, files in os.walk(root):
         inner += [Path(folder) / f for f in sorted(files) if archive_kind(f) and not Path(folder, f).is_symlink()]
     for archive in inner:
         tmp = Path(tempfile.mkdtemp(prefix=f".{archive.name}.", suffix=".unpacking", dir=archive.parent))
+        folder = archive.parent.relative_to(root).as_posix()
+        budget = _Budget(archive, limits, sizes, "" if folder == "." else folder + "/")
         try:
-            _unpack(archive, tmp, progress=progress)
+            _unpack(archive, tmp, budget, progress=progress)
             archive.unlink()
             move_entries(tmp, archive.parent)
         finally:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import signal
 import subprocess
 import sys
+import tarfile
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +18,7 @@ from typer.testing import CliRunner
 from eventpipe.cli.main import app
 
 from .conftest import digests, payload, write_manifest
-from .faultserver import Corrupt, FaultServer
+from .faultserver import Corrupt, FaultServer, Stall
 
 DATA = payload(50_000, 4)
 
@@ -126,3 +130,88 @@ def test_source_flow_corrupt_copy_and_missing_file(manual_file: Path, tmp_path: 
 def test_unknown_dataset_lists_the_valid_names(tmp_path: Path) -> None:
     proc = _eventpipe("download", "nmnst", "--root", str(tmp_path))
     assert proc.returncode == 2 and "'nmnist'" in proc.stderr and "'demo'" in proc.stderr
+
+
+@pytest.fixture
+def two_stalling(server: FaultServer, tmp_path: Path) -> Path:
+    """Two files whose server sends a few bytes, then goes silent."""
+    files = []
+    for name in ("a.bin", "b.bin"):
+        server.add(f"/{name}", DATA, faults=[Stall(after=1000, seconds=30)])
+        files.append({"name": name, "size": len(DATA), **digests(DATA), "urls": [server.url(f"/{name}")]})
+    return write_manifest(tmp_path / "toyset.toml", "toyset", files)
+
+
+def test_ctrl_c_stops_a_stalled_download_at_once_and_keeps_the_part_files(two_stalling: Path, tmp_path: Path) -> None:
+    raw = tmp_path / "root" / "toyset" / "raw"
+    proc = subprocess.Popen([sys.executable, "-m", "eventpipe", "-q", "download", "toyset", "--root",
+                             str(tmp_path / "root"), "--manifest", str(two_stalling)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        parts = [raw / "a.bin.part", raw / "b.bin.part"]
+        give_up = time.monotonic() + 30
+        while not all(p.exists() for p in parts) and time.monotonic() < give_up:
+            time.sleep(0.05)
+        time.sleep(0.5)  # both reads are now blocked on the silent server (their 1000 bytes still buffered)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=10)
+        assert time.monotonic() - sent < 2.5
+    finally:
+        proc.kill()
+    assert proc.returncode != 0 and "Traceback" not in stderr
+    assert all(p.stat().st_size == 1000 for p in parts) and not list(raw.glob("*.corrupt-*"))
+
+
+def test_deadline_option_ends_a_stalled_download_in_one_line(two_stalling: Path, tmp_path: Path) -> None:
+    start = time.monotonic()
+    proc = _eventpipe("-q", "download", "toyset", "--root", str(tmp_path / "root"), "--manifest", str(two_stalling),
+                      "--deadline", "1", "--workers", "1")
+    assert proc.returncode == 2 and time.monotonic() - start < 15
+    lines = [line for line in proc.stderr.splitlines() if "a.bin" in line]
+    assert len(lines) == 1 and "/a.bin" in lines[0] and "--deadline" in lines[0]
+
+
+def test_offline_download_fails_fast_in_one_line_that_suggests_source(tmp_path: Path) -> None:
+    manifest = write_manifest(tmp_path / "toyset.toml", "toyset", [
+        {"name": name, "size": len(DATA), **digests(DATA), "urls": [f"http://nonexistent.invalid/{name}"]}
+        for name in ("a.bin", "b.bin")])
+    proc = _eventpipe("-q", "download", "toyset", "--root", str(tmp_path / "root"), "--manifest", str(manifest))
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "--source DIR" in proc.stderr and "nonexistent.invalid" in proc.stderr
+
+
+def _zeros_tgz(nbytes: int) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+        info = tarfile.TarInfo("zeros.bin")
+        info.size = nbytes
+        tf.addfile(info, io.BytesIO(bytes(nbytes)))
+    return buf.getvalue()
+
+
+def test_an_archive_bomb_is_refused_unless_its_size_is_declared_or_the_ceiling_raised(server: FaultServer,
+                                                                                      tmp_path: Path) -> None:
+    bomb = _zeros_tgz(3 << 20)
+    server.add("/bomb.tar.gz", bomb)
+    entry = {"name": "bomb.tar.gz", "size": len(bomb), **digests(bomb), "urls": [server.url("/bomb.tar.gz")],
+             "extract": True}
+    manifest = write_manifest(tmp_path / "toyset.toml", "toyset", [entry])
+    root = tmp_path / "root"
+    proc = _eventpipe("-q", "download", "toyset", "--root", str(root), "--manifest", str(manifest))
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert "bomb.tar.gz" in proc.stderr and "--max-unpack-ratio" in proc.stderr
+    assert not (root / "toyset/raw/zeros.bin").exists()
+
+    args = ["-q", "download", "toyset", "--root", str(root), "--manifest", str(manifest)]
+    result = CliRunner().invoke(app, args, env={"EVENTPIPE_MAX_UNPACK_RATIO": "100000"})
+    assert result.exit_code == 0, result.output
+    assert (root / "toyset/raw/zeros.bin").stat().st_size == 3 << 20
+
+    member = {"path": "zeros.bin", "size": 3 << 20, "md5": hashlib.md5(bytes(3 << 20)).hexdigest()}
+    declared = {**entry, "members": [member]}
+    manifest = write_manifest(tmp_path / "toyset.toml", "toyset", [declared])
+    result = CliRunner().invoke(app, ["-q", "download", "toyset", "--root", str(tmp_path / "root2"), "--manifest",
+                                      str(manifest), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["unpacked"] == ["bomb.tar.gz"]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from eventpipe.errors import FormatError, UnsafeArchiveError
-from eventpipe.fetch import extract_archive
+from eventpipe.errors import ConfigError, FormatError, UnsafeArchiveError
+from eventpipe.fetch import UnpackLimits, extract_archive
 
 Listing = Callable[[Path], set[str]]
 
@@ -192,5 +192,77 @@ def test_corrupt_archive_is_a_format_error_and_leaves_nothing(box: tuple[Path, P
     bad.write_bytes(bytes(data))
     before = listing(work)
     with pytest.raises(FormatError, match="corrupt"):
-        extract_archive(bad, target, progress=False)
+        extract_archive(bad, target, limits=UnpackLimits(max_ratio=1000), progress=False)
     assert listing(work) == before
+
+
+ZEROS = bytes(4 << 20)  # compresses about a thousandfold
+
+
+def _bomb(work: Path, suffix: str) -> Path:
+    """A small archive of 4 MiB of zeros (deflated in both formats)."""
+    path = work / f"bomb{suffix}"
+    if suffix == ".zip":
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("data/zeros.bin", ZEROS)
+        return path
+    return _tar(path, [("data", "dir", b""), ("data/zeros.bin", "file", ZEROS)])
+
+
+@pytest.mark.parametrize("suffix", [".zip", ".tar.gz"])
+def test_an_archive_bomb_is_refused_before_it_is_written(box: tuple[Path, Path], listing: Listing,
+                                                         suffix: str) -> None:
+    work, target = box
+    bomb = _bomb(work, suffix)
+    assert bomb.stat().st_size * 200 < len(ZEROS)
+    before = listing(work)
+    with pytest.raises(UnsafeArchiveError, match=r"'data/zeros.bin'.*200 times.*--max-unpack-ratio") as err:
+        extract_archive(bomb, target, progress=False)
+    assert "\n" not in str(err.value) and str(bomb) in str(err.value)
+    with pytest.raises(UnsafeArchiveError, match="more than 1000000 bytes in all.*--max-unpack-size"):
+        extract_archive(bomb, target, limits=UnpackLimits(max_ratio=10_000, max_bytes=1_000_000), progress=False)
+    with pytest.raises(UnsafeArchiveError, match="the manifest declares 1000 bytes"):
+        extract_archive(bomb, target, sizes={"data/zeros.bin": 1000}, progress=False)
+    assert listing(work) == before
+
+
+@pytest.mark.parametrize("suffix", [".zip", ".tar.gz"])
+def test_a_trusted_or_declared_large_expansion_unpacks(box: tuple[Path, Path], suffix: str) -> None:
+    work, target = box
+    bomb = _bomb(work, suffix)
+    assert extract_archive(bomb, target, limits=UnpackLimits(max_ratio=10_000), progress=False) == ["data"]
+    assert (target / "data/zeros.bin").stat().st_size == len(ZEROS)
+    assert extract_archive(bomb, target, sizes={"data/zeros.bin": len(ZEROS)}, progress=False) == ["data"]
+
+
+def test_a_zip_that_understates_a_member_size_is_not_unpacked_past_it(box: tuple[Path, Path],
+                                                                      listing: Listing) -> None:
+    work, target = box
+    bomb = _bomb(work, ".zip")
+    data = bytearray(bomb.read_bytes())
+    true_size = len(ZEROS).to_bytes(4, "little")
+    assert data.count(true_size) == 2  # the local header and the central directory entry
+    bomb.write_bytes(bytes(data).replace(true_size, (1000).to_bytes(4, "little")))
+    before = listing(work)
+    with pytest.raises((UnsafeArchiveError, FormatError)):
+        extract_archive(bomb, target, sizes={"data/zeros.bin": 1000}, progress=False)
+    assert listing(work) == before
+
+
+@pytest.mark.parametrize("suffix", [".zip", ".tar"])
+def test_a_name_that_appears_twice_is_refused(box: tuple[Path, Path], listing: Listing, suffix: str) -> None:
+    work, target = box
+    members: list[tuple[str, str, bytes | str]] = [("Train/a.txt", "file", b"first"), ("Train/b.txt", "file", b"b"),
+                                                    ("Train/./a.txt", "file", b"second")]
+    archive = _zip(work / "dup.zip", members) if suffix == ".zip" else _tar(work / "dup.tar", members, "w")
+    before = listing(work)
+    with pytest.raises(UnsafeArchiveError, match="'Train/./a.txt'.*appears twice"):
+        extract_archive(archive, target, progress=False)
+    assert listing(work) == before
+
+
+def test_unpack_limits_are_validated() -> None:
+    with pytest.raises(ConfigError, match="max_ratio"):
+        UnpackLimits(max_ratio=0.5)
+    with pytest.raises(ConfigError, match="max_bytes"):
+        UnpackLimits(max_bytes=0)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -10,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from eventpipe.errors import ChecksumMismatch, ConfigError, DownloadError
-from eventpipe.fetch import FetchOptions, fetch_file
-from eventpipe.fetch.transfer import partial_path, redirect_problem
+from eventpipe.fetch import FetchOptions, HostUnreachable, fetch_file
+from eventpipe.fetch.transfer import DownloadTimedOut, partial_path, redirect_problem
 
 from .conftest import FAST, digests, payload
 from .faultserver import Corrupt, Drop, IgnoreRange, Redirect, Stall, Status, WrongLength
@@ -252,11 +254,32 @@ def test_no_url_and_no_checksum_are_errors(tmp_path: Path) -> None:
         fetch_file(["http://127.0.0.1:9/a"], tmp_path / "a.bin", checksums={}, progress=False)
 
 
-def test_connection_refused_is_retried_then_reported(tmp_path: Path) -> None:
-    options = FetchOptions(connect_timeout_s=0.5, retries=1, backoff_s=0.01, backoff_max_s=0.02)
-    with pytest.raises(DownloadError, match="ConnectionError"):
-        fetch_file(["http://127.0.0.1:9/a.bin"], tmp_path / "a.bin", checksums=SUMS, options=options,
+def _closed_port() -> int:
+    """A 127.0.0.1 port that nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("where", ["unresolvable", "refused"])
+def test_an_unreachable_host_fails_fast_in_one_line_that_suggests_source(tmp_path: Path, where: str) -> None:
+    url = "http://nonexistent.invalid/a.bin" if where == "unresolvable" else f"http://127.0.0.1:{_closed_port()}/a.bin"
+    start = time.monotonic()
+    with pytest.raises(HostUnreachable) as err:
+        fetch_file([url, url.replace("a.bin", "b.bin")], tmp_path / "a.bin", checksums=SUMS, progress=False)
+    message = str(err.value)
+    assert time.monotonic() - start < 5  # default options: no retry loop with backoff
+    assert "\n" not in message and message.startswith("a.bin: ") and "--source DIR" in message
+    assert ("cannot resolve the host name 'nonexistent.invalid'" if where == "unresolvable" else
+            "connection refused by 127.0.0.1") in message
+
+
+def test_an_unreachable_mirror_is_skipped_for_the_next_url(server, tmp_path: Path) -> None:
+    server.add("/a.bin", DATA)
+    dest = tmp_path / "a.bin"
+    t = fetch_file([f"http://127.0.0.1:{_closed_port()}/a.bin", server.url("/a.bin")], dest, checksums=SUMS,
                    progress=False)
+    assert t.url == server.url("/a.bin") and dest.read_bytes() == DATA
 
 
 @pytest.mark.parametrize(("field", "value"), [("read_timeout_s", 0), ("retries", -1), ("chunk_bytes", 0),
@@ -272,3 +295,56 @@ def test_backoff_is_exponential_with_jitter_and_capped(failures: int, base: floa
     delay = min(cap, base * 2 ** (failures - 1))
     assert delay / 2 <= options.backoff(failures) <= delay
     assert options.backoff(failures, retry_after_s=1e9) == cap
+
+
+def test_a_server_that_sends_a_little_then_stalls_again_and_again_hits_the_stall_limit(server, tmp_path: Path) -> None:
+    server.add("/a.bin", DATA, faults=[Stall(after=10_000)] * 25)  # progress each time: the retry budget resets
+    dest = tmp_path / "a.bin"
+    options = FetchOptions(read_timeout_s=0.2, stall_s=0.7, backoff_s=0.01, backoff_max_s=0.02)
+    start = time.monotonic()
+    with pytest.raises(DownloadError) as err:
+        fetch_file([server.url("/a.bin")], dest, checksums=SUMS, size=len(DATA), options=options, progress=False)
+    message = str(err.value)
+    assert time.monotonic() - start < 3 and len(server.requests) <= 6
+    assert "\n" not in message and message.startswith("a.bin: " + server.url("/a.bin"))
+    assert "--stall-timeout" in message
+    assert 0 < partial_path(dest).stat().st_size < len(DATA) and not dest.exists()
+
+
+@pytest.mark.parametrize("fault", ["trickle", "silent"])
+def test_the_deadline_ends_a_download_in_one_line_and_keeps_the_part_file(server, tmp_path: Path,
+                                                                          fault: str) -> None:
+    if fault == "trickle":  # bytes keep coming, too slowly: no read ever times out
+        server.add("/a.bin", DATA, chunk_delay_s=0.3)
+    else:  # a long stall on a generous read timeout
+        server.add("/a.bin", DATA, faults=[Stall(after=20_000)])
+    dest = tmp_path / "a.bin"
+    options = FetchOptions(read_timeout_s=30, deadline_s=0.5, backoff_s=0.01, backoff_max_s=0.02)
+    start = time.monotonic()
+    with pytest.raises(DownloadTimedOut) as err:
+        fetch_file([server.url("/a.bin")], dest, checksums=SUMS, size=len(DATA), options=options, progress=False)
+    message = str(err.value)
+    assert time.monotonic() - start < 1.5
+    assert "\n" not in message and message.startswith("a.bin: ")
+    assert server.url("/a.bin") in message and "--deadline" in message
+    assert partial_path(dest).stat().st_size > 0
+
+
+def test_a_server_ignoring_range_reports_no_resume(server, tmp_path: Path) -> None:
+    server.add("/a.bin", DATA, faults=[IgnoreRange()])
+    dest = tmp_path / "a.bin"
+    partial_path(dest).write_bytes(DATA[:200_000])
+    t = fetch_file([server.url("/a.bin")], dest, checksums=SUMS, options=FAST, progress=False)
+    _only_good_file(dest)
+    assert [r.range for r in server.requests] == ["bytes=200000-"]
+    assert (t.received, t.resumed_from) == (len(DATA), 0)
+
+
+def test_repeated_bad_downloads_keep_only_the_latest_corrupt_copy(server, tmp_path: Path) -> None:
+    server.add("/a.bin", DATA, faults=[Corrupt()] * 3)
+    dest = tmp_path / "a.bin"
+    for _ in range(3):
+        with pytest.raises(ChecksumMismatch) as err:
+            fetch_file([server.url("/a.bin")], dest, checksums=SUMS, options=FAST, progress=False)
+    (aside,) = tmp_path.glob("a.bin.corrupt-*")
+    assert err.value.path == str(aside) and str(aside) in str(err.value)

@@ -27,6 +27,19 @@ def download_command(
         show_default=False)] = None,
     workers: Annotated[int | None, typer.Option(
         "--workers", min=1, help="Files downloaded at the same time (default 4).", show_default=False)] = None,
+    deadline: Annotated[float | None, typer.Option(
+        "--deadline", metavar="SECONDS", min=1, help="Give up on a file not complete after this long (default one "
+        "day); a later run resumes it.", show_default=False)] = None,
+    stall_timeout: Annotated[float | None, typer.Option(
+        "--stall-timeout", metavar="SECONDS", min=1, help="Give up on a URL that kept us waiting this long without "
+        "a new byte, summed over its reconnects (default 300).", show_default=False)] = None,
+    max_unpack_ratio: Annotated[float | None, typer.Option(
+        "--max-unpack-ratio", metavar="RATIO", min=1, envvar="EVENTPIPE_MAX_UNPACK_RATIO", help="Refuse an archive "
+        "whose members without a size in the manifest expand more than RATIO times its size (default 200).",
+        show_default=False)] = None,
+    max_unpack_size: Annotated[int | None, typer.Option(
+        "--max-unpack-size", metavar="BYTES", min=1, envvar="EVENTPIPE_MAX_UNPACK_SIZE", help="Refuse an archive "
+        "that would unpack to more than BYTES in all (default 1 TiB).", show_default=False)] = None,
     json_out: JsonOption = False,
 ) -> None:
     """Download, verify (md5/sha256) and unpack the raw files of a dataset into ROOT/NAME/raw.
@@ -37,10 +50,15 @@ def download_command(
     """
     from eventpipe.cli.tables import format_table
     from eventpipe.errors import ManualDownloadRequired
-    from eventpipe.fetch import FetchOptions, download_dataset
+    from eventpipe.fetch import FetchOptions, UnpackLimits, download_dataset
     from eventpipe.fetch.manual import human_size
 
-    options = FetchOptions() if workers is None else FetchOptions(max_workers=workers)
+    base = FetchOptions()  # options not given keep their defaults (every given one is >= 1)
+    options = FetchOptions(
+        max_workers=workers or base.max_workers, deadline_s=deadline or base.deadline_s,
+        stall_s=stall_timeout or base.stall_s,
+        unpack=UnpackLimits(max_ratio=max_unpack_ratio or base.unpack.max_ratio,
+                            max_bytes=max_unpack_size or base.unpack.max_bytes))
     try:
         result = download_dataset(name, resolve_root(root), source=source, link=link, mirrors=mirror or (),
                                   progress=show_progress(), manifest=manifest, options=options)
