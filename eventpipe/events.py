@@ -102,6 +102,15 @@ def check_sorted(events: np.ndarray, sample: str | None = None) -> None:
         )
 
 
+def check_nonnegative_t(events: np.ndarray, sample: str | None = None) -> None:
+    """Require ``t >= 0`` µs (times count from the recording's or the sensor's origin); name the first offender."""
+    t = events["t"]
+    bad = np.flatnonzero(t < 0)
+    if len(bad):
+        i = int(bad[0])
+        raise EventValidationError(f"{_where(sample)}field t is negative: t[{i}] = {int(t[i])} µs; times must be >= 0.")
+
+
 def check_in_sensor(events: np.ndarray, sensor_size: SensorSize | Sequence[int], sample: str | None = None) -> None:
     """Require ``0 <= x < W``, ``0 <= y < H`` and ``0 <= p < P``; name the first offending event."""
     size = SensorSize.parse(sensor_size)

@@ -119,7 +119,7 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     valid = ", ".join(repr(n) for n in sorted(READERS.names()))
     raise FormatError(
         f"{path}: cannot detect the format (no known header magic, suffix {suffix!r}); "
-        f"pass format= one of {{{valid}}}."
+        f"pass format= (--format on the command line), one of {{{valid}}}."
     )
 
 

@@ -1,24 +1,47 @@
 """Events from loose columns (HDF5 datasets, .mat variables, .npy fields), checked before the cast.
 
-A plain ``astype`` would wrap a negative x into 65535 or truncate 1.5 µs without a word; here every
-column is checked against the event dtype's range first, and the error names the file and field.
+A plain ``astype`` would wrap a negative x into 65535, truncate 1.5 µs or turn 1e30 s into a negative
+time without a word; here every column is checked against the event dtype's range first (``t >= 0``),
+and the error names the file and field. Every reader ends in :func:`join_events` or
+:func:`check_times`, so its events are sorted by ``t`` with ``t >= 0``, or it raises.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from eventpipe.errors import FormatError
-from eventpipe.events import EVENT_DTYPE, Events
+from eventpipe.errors import CorruptRecordingError, EventValidationError, FormatError
+from eventpipe.events import EVENT_DTYPE, Events, check_nonnegative_t
 
-_LIMITS = {"t": (np.iinfo(np.int64).min, np.iinfo(np.int64).max), "x": (0, 0xFFFF), "y": (0, 0xFFFF), "p": (0, 1)}
+_LIMITS = {"t": (0, np.iinfo(np.int64).max), "x": (0, 0xFFFF), "y": (0, 0xFFFF), "p": (0, 1)}
+_MAX_SECONDS = np.iinfo(np.int64).max / 1e6
 
 
-def seconds_to_us(seconds: np.ndarray) -> np.ndarray:
-    """Float seconds to int64 µs, rounded to the nearest µs (float32 seconds carry ~0.1 µs of noise)."""
-    return np.rint(np.asarray(seconds, dtype=np.float64) * 1e6).astype(np.int64)
+def _index(i: int) -> str:
+    return f"t[{i}]"
+
+
+def seconds_to_us(path: Path, seconds: object, where: Callable[[int], str] = _index) -> np.ndarray:
+    """Float seconds to int64 µs, rounded to the nearest µs (float32 seconds carry ~0.1 µs of noise).
+
+    Raises
+    ------
+    CorruptRecordingError
+        A time is NaN, infinite, negative or beyond the int64 µs range (a cast would wrap it to a
+        negative number); names the file and ``where(i)`` of the first one (default ``t[i]``).
+    """
+    s = np.asarray(seconds, dtype=np.float64).reshape(-1)
+    us = np.rint(s * 1e6)
+    bad = np.flatnonzero(~((us >= 0) & (us < 2.0**63)))  # NaN fails both comparisons
+    if len(bad):
+        i = int(bad[0])
+        raise CorruptRecordingError(
+            path, None, f"{where(i)} = {float(s[i]):.7g} s; times must be finite and in [0, {_MAX_SECONDS:.4g}] s"
+        )
+    return us.astype(np.int64)
 
 
 def _integral(path: Path, name: str, col: np.ndarray) -> np.ndarray:
@@ -59,8 +82,10 @@ def columns_to_events(
     for name, col in cols.items():
         col = _integral(path, name, col)
         lo, hi = _LIMITS[name]
-        if len(col) and (col.min() < lo or col.max() > hi):
-            bad = int(np.flatnonzero((col < lo) | (col > hi))[0])
+        # compared in the column's own kind: float(2**63 - 1) rounds up to 2**63, which the cast wraps
+        outside = (col < lo) | ((col >= float(hi + 1)) if col.dtype.kind == "f" else (col > hi))
+        if np.any(outside):
+            bad = int(np.flatnonzero(outside)[0])
             raise FormatError(f"{path}: field {name}[{bad}] = {col[bad]} is outside [{lo}, {hi}]")
         out[name] = col
     return sort_by_time(out) if sort else out
@@ -74,6 +99,22 @@ def sort_by_time(events: Events) -> Events:
     return events
 
 
-def join_events(parts: list[Events]) -> Events:
-    """The concatenation of ``parts`` (zero events when there are none), stable-sorted by ``t``."""
-    return sort_by_time(np.concatenate(parts) if parts else np.zeros(0, dtype=EVENT_DTYPE))
+def check_times(path: Path, events: Events) -> Events:
+    """``events`` when every ``t >= 0``; a decoded negative time means a corrupt file.
+
+    Raises
+    ------
+    CorruptRecordingError
+        Naming the file and the first negative ``t``.
+    """
+    try:
+        check_nonnegative_t(events)
+    except EventValidationError as exc:
+        raise CorruptRecordingError(path, None, str(exc)) from None
+    return events
+
+
+def join_events(path: Path, parts: list[Events]) -> Events:
+    """The concatenation of ``parts`` (zero events when there are none), stable-sorted by ``t``, with
+    ``t >= 0`` checked by :func:`check_times`."""
+    return check_times(path, sort_by_time(np.concatenate(parts) if parts else np.zeros(0, dtype=EVENT_DTYPE)))

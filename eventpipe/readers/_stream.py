@@ -23,6 +23,7 @@ import numpy as np
 
 from eventpipe.errors import CorruptRecordingError
 from eventpipe.events import EVENT_DTYPE, Events
+from eventpipe.readers._columns import check_times
 from eventpipe.readers._digest import FileHasher
 
 CHUNK_BYTES = 8 << 20
@@ -125,14 +126,15 @@ def decode_file(
 
     Returns
     -------
-    Events sorted by ``t`` (stable, so equal timestamps keep file order). Inside
+    Events sorted by ``t`` (stable, so equal timestamps keep file order), all with ``t >= 0``. Inside
     :func:`eventpipe.readers._digest.record_digests` the file's SHA-256 is recorded too, hashed from
     the same reads (the header bytes before ``start`` included).
 
     Raises
     ------
     CorruptRecordingError
-        A record is invalid, or the file ends inside a record; names the file and byte offset.
+        A record is invalid, or the file ends inside a record; names the file and byte offset. Or a
+        decoded time is negative; names the file and the event.
     """
     path = Path(path)
     size = path.stat().st_size
@@ -191,4 +193,4 @@ def decode_file(
     out = _resized(out, pos)
     if decoder.unsorted:
         out = out[np.argsort(out["t"], kind="stable")]
-    return out
+    return check_times(path, out)

@@ -5,7 +5,8 @@
 - SHD / SSC (:func:`read_hdf5_samples`): ``spikes/times`` (variable-length float seconds per sample),
   ``spikes/units`` (variable-length channel ids), ``labels``; optional per-sample ``extra/*`` arrays
   (e.g. ``extra/speaker``) are returned as metadata. Times become int64 µs rounded to the nearest µs,
-  ``x`` = unit, ``y = 0``, ``p = 0``.
+  ``x`` = unit, ``y = 0``, ``p = 0``; a time that is NaN, infinite, negative or too large for int64 µs
+  is an error naming the sample, never a wrapped-around number.
 """
 
 from __future__ import annotations
@@ -80,8 +81,14 @@ def _shd_block(path: Path, times: np.ndarray, units: np.ndarray, first: int) -> 
         raise FormatError(f"{path}: sample {first + i} has {counts[i]} spike times but {unit_counts[i]} units")
     flat_t = np.concatenate([np.asarray(a, dtype=np.float64) for a in times]) if len(times) else np.zeros(0)
     flat_u = np.concatenate([np.asarray(a) for a in units]) if len(units) else np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(counts)
+
+    def where(i: int) -> str:
+        s = int(np.searchsorted(ends, i, side="right"))
+        return f"spikes/times of sample {first + s}, spike {i - int(ends[s] - counts[s])}"
+
     zeros = np.zeros(len(flat_t), dtype=np.uint8)
-    return columns_to_events(path, seconds_to_us(flat_t), flat_u, zeros, zeros, sort=False), counts
+    return columns_to_events(path, seconds_to_us(path, flat_t, where), flat_u, zeros, zeros, sort=False), counts
 
 
 def _read_shd(path: Path, h5: Any) -> tuple[Events, np.ndarray, np.ndarray | None, dict[str, np.ndarray]]:
@@ -129,7 +136,8 @@ def read_hdf5_samples(path: str | Path) -> HDF5Samples:
     FormatError
         Not HDF5 (an empty file included), or not the SHD layout.
     CorruptRecordingError
-        h5py cannot open the file (truncated or damaged).
+        h5py cannot open the file (truncated or damaged), or a spike time is NaN, infinite, negative or
+        beyond the int64 µs range (the sample and spike are named).
     """
     path = Path(path)
     with _open(path) as h5:
@@ -195,4 +203,4 @@ def read_hdf5(path: str | Path) -> Events:
             raise
         except Exception as exc:  # h5py raises OSError, KeyError, TypeError, ... on damaged input
             raise CorruptRecordingError(path, None, f"unreadable HDF5 data: {exc}") from None
-    return join_events(parts)
+    return join_events(path, parts)

@@ -55,7 +55,7 @@ def _stmnist(path: Path, train: np.ndarray) -> Events:
     event, taxel = np.nonzero(spikes.T)
     return columns_to_events(
         path,
-        seconds_to_us(train[STMNIST_TAXELS][event]),
+        seconds_to_us(path, train[STMNIST_TAXELS][event], lambda i: f"spiketrain[{STMNIST_TAXELS}, {int(event[i])}] (time)"),
         taxel % STMNIST_WIDTH,
         taxel // STMNIST_WIDTH,
         spikes[taxel, event] > 0,
@@ -70,7 +70,8 @@ def read_mat(path: str | Path) -> Events:
     FormatError
         Not a MATLAB file (an empty file included), or neither layout's variables are present.
     CorruptRecordingError
-        The MATLAB file cannot be parsed (truncated or damaged).
+        The MATLAB file cannot be parsed (truncated or damaged), or an ST-MNIST time is NaN, infinite
+        or negative.
     """
     path = Path(path)
     data = _load(path)

@@ -17,7 +17,11 @@ from eventpipe.store.events.reader import EventsStore
 from eventpipe.store.location import StoreLike, normalize, size_on_disk
 
 PEAK_WINDOW_US = 10_000
-"""Window of the peak event rate: the most events in any 10 ms bin, per second."""
+"""Window of the peak event rate: the most events in any 10 ms bin, per second.
+
+The whole recording counts as one more window, so the peak is never below the mean: the mean divides
+``n`` events by the span from the first to the last (``n - 1`` gaps), and a recording shorter than
+10 ms has no full bin, so the bins alone can report a peak below the mean."""
 
 
 def _spread(values: np.ndarray) -> dict[str, float | int | None]:
@@ -31,16 +35,20 @@ def events_summary(events: Events) -> dict[str, Any]:
     n = len(events)
     if not n:
         return {"events": 0, "t_range_us": None, "duration_us": 0, "rate_ev_per_s": 0.0,
-                "peak_rate_ev_per_s": 0.0, "x_range": None, "y_range": None, "polarities": [], "on_fraction": None}
+                "peak_rate_ev_per_s": 0.0, "peak_window_us": None, "x_range": None, "y_range": None,
+                "polarities": [], "on_fraction": None}
     t = events["t"]
     duration = int(t.max() - t.min())
-    per_window = np.bincount((t - t.min()) // PEAK_WINDOW_US)
+    mean = n * 1e6 / duration if duration else None
+    binned = float(np.bincount((t - t.min()) // PEAK_WINDOW_US).max()) * 1e6 / PEAK_WINDOW_US
+    whole = mean is not None and mean > binned
     return {
         "events": n,
         "t_range_us": [int(t.min()), int(t.max())],
         "duration_us": duration,
-        "rate_ev_per_s": round(n / (duration / 1e6), 3) if duration else None,
-        "peak_rate_ev_per_s": round(float(per_window.max()) * 1e6 / PEAK_WINDOW_US, 3),
+        "rate_ev_per_s": round(mean, 3) if mean is not None else None,
+        "peak_rate_ev_per_s": round(mean if whole else binned, 3),
+        "peak_window_us": duration if whole else PEAK_WINDOW_US,
         "x_range": [int(events["x"].min()), int(events["x"].max())],
         "y_range": [int(events["y"].min()), int(events["y"].max())],
         "polarities": sorted(int(v) for v in np.unique(events["p"])),

@@ -1,9 +1,11 @@
-"""Bad input never crashes, hangs or returns unsorted data: truncation, garbage bytes, empty files."""
+"""Bad input never crashes, hangs or returns unsorted or negative times: truncation, garbage bytes, empty files,
+hostile time columns."""
 
 from __future__ import annotations
 
 import contextlib
 import io
+import warnings
 from pathlib import Path
 
 import h5py
@@ -12,10 +14,11 @@ import pytest
 import scipy.io
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from readers_strategies import hostile_seconds, time_columns
 
 from eventpipe.errors import EventpipeError, FormatError
 from eventpipe.events import EVENT_DTYPE, make_events
-from eventpipe.readers import detect_format, read_events
+from eventpipe.readers import detect_format, read_events, read_hdf5_samples
 from eventpipe.readers.aedat2 import write_aedat2
 from eventpipe.readers.aedat3 import write_aedat3
 from eventpipe.readers.atis import write_atis
@@ -83,14 +86,22 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
 FORMATS = ["aedat3", "aedat2", "atis", "evt3", "evt2", "dat", "npy", "hdf5", "mat"]
 
 
-def read_or_error(path: Path, fmt: str | None) -> None:
-    """The property: an EventpipeError, or events of the right dtype with sorted t."""
-    try:
-        ev = read_events(path, format=fmt)
-    except EventpipeError:
-        return
+def assert_sane(ev: np.ndarray) -> None:
+    """Events of the right dtype, sorted by t, with t >= 0."""
     assert ev.dtype == EVENT_DTYPE
     assert bool(np.all(ev["t"][1:] >= ev["t"][:-1]))
+    assert not len(ev) or int(ev["t"][0]) >= 0
+
+
+def read_or_error(path: Path, fmt: str | None) -> None:
+    """The property: an EventpipeError, or sane events (:func:`assert_sane`); never a NumPy cast warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        try:
+            ev = read_events(path, format=fmt)
+        except EventpipeError:
+            return
+    assert_sane(ev)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -168,3 +179,39 @@ def test_zero_event_files(tmp_path: Path) -> None:
     assert len(read_events(tmp_path / "e.raw")) == 0
     np.save(tmp_path / "e.npy", none)
     assert len(read_events(tmp_path / "e.npy")) == 0
+
+
+@FUZZ
+@given(t=time_columns())
+def test_hostile_t_column(tmp_path: Path, t: np.ndarray) -> None:
+    """Any stored t column (negative, NaN, inf, beyond int64, unsorted) reads sorted with t >= 0, or errors."""
+    n = len(t)
+    arr = np.zeros(n, [("t", t.dtype), ("x", "<u2"), ("y", "<u2"), ("p", "u1")])
+    arr["t"] = t
+    np.save(tmp_path / "c.npy", arr)
+    with h5py.File(tmp_path / "c.h5", "w") as f:
+        for k in "txyp":
+            f[k] = arr[k]
+    read_or_error(tmp_path / "c.npy", "npy")
+    read_or_error(tmp_path / "c.h5", "hdf5")
+
+
+@FUZZ
+@given(samples=st.lists(st.lists(hostile_seconds(), max_size=12), min_size=1, max_size=4))
+def test_hostile_shd_times(tmp_path: Path, samples: list[list[float]]) -> None:
+    """SHD spike times of any float value: each sample sorted with t >= 0, or an error (no cast warning)."""
+    f = tmp_path / "shd.h5"
+    with h5py.File(f, "w") as h5:
+        times = h5.create_dataset("spikes/times", (len(samples),), dtype=h5py.vlen_dtype(np.float64))
+        units = h5.create_dataset("spikes/units", (len(samples),), dtype=h5py.vlen_dtype(np.uint16))
+        for i, s in enumerate(samples):
+            times[i], units[i] = np.asarray(s, np.float64), np.arange(len(s), dtype=np.uint16)
+        h5["labels"] = np.zeros(len(samples), np.int64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        try:
+            read = read_hdf5_samples(f)
+        except EventpipeError:
+            return
+    for i in range(len(read)):
+        assert_sane(read.sample(i))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import warnings
 from pathlib import Path
 
 import h5py
@@ -132,3 +134,57 @@ def test_truncated_column_files(tmp_path: Path) -> None:
     (tmp_path / "s.h5").write_bytes(data[: len(data) // 3])
     with pytest.raises(CorruptRecordingError):
         read_hdf5_samples(tmp_path / "s.h5")
+
+
+@pytest.mark.parametrize("bad, shown", [(1e30, "1e+30"), (np.nan, "nan"), (-1.0, "-1"), (np.inf, "inf")])
+def test_shd_bad_spike_time(tmp_path: Path, bad: float, shown: str) -> None:
+    """A time a cast would wrap (1e30 s became t = -2**63 with only a NumPy warning) is an error naming the sample."""
+    times = [np.array([0.1, 0.2], np.float32), np.array([0.3, bad, 0.1], np.float32)]
+    f = write_shd(tmp_path / "shd.h5", times, [np.array([1, 2]), np.array([1, 2, 3])], [0, 1])
+    message = "^" + re.escape(f"{f}: corrupt: spikes/times of sample 1, spike 1 = {shown} s; times must be finite")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(CorruptRecordingError, match=message):
+            read_hdf5_samples(f)
+        one = write_shd(tmp_path / "one.h5", times[1:], [np.array([1, 2, 3])], None)
+        with pytest.raises(CorruptRecordingError, match="sample 0, spike 1"):
+            read_events(one)
+
+
+def test_stmnist_bad_time(tmp_path: Path) -> None:
+    train = np.zeros((101, 2))
+    train[0] = 1
+    train[100] = [0.1, -np.inf]
+    scipy.io.savemat(tmp_path / "s.mat", {"spiketrain": train})
+    with pytest.raises(CorruptRecordingError, match=r"spiketrain\[100, 1\] \(time\) = -inf s"):
+        read_events(tmp_path / "s.mat")
+
+
+@pytest.mark.parametrize(
+    "t, match",
+    [([5, -3], r"field t\[1\] = -3 is outside \[0, "), ([0.0, np.inf], r"t\[1\] = inf"),
+     ([0.0, np.nan], r"t\[1\] = nan"), ([2.0**63, 0.0], r"field t\[0\] = 9.223372036854776e\+18 is outside")],
+)
+def test_bad_t_column(tmp_path: Path, t: list[float], match: str) -> None:
+    """Negative, non-finite and beyond-int64 times in .npy, .npz and HDF5 columns are errors, never wrapped."""
+    cols = {"t": np.asarray(t), "x": np.zeros(2, np.uint16), "y": np.zeros(2, np.uint16), "p": np.ones(2, np.uint8)}
+    arr = np.zeros(2, [("t", cols["t"].dtype), ("x", "<u2"), ("y", "<u2"), ("p", "u1")])
+    for k, v in cols.items():
+        arr[k] = v
+    np.save(tmp_path / "a.npy", arr)
+    np.savez(tmp_path / "b.npz", **cols)
+    with h5py.File(tmp_path / "c.h5", "w") as f:
+        for k, v in cols.items():
+            f[k] = v
+    for name in ("a.npy", "b.npz", "c.h5"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(FormatError, match=match):
+                read_events(tmp_path / name)
+
+
+def test_unsorted_npy_comes_out_sorted(tmp_path: Path) -> None:
+    ev = make_events([9, 2, 7, 2], [1, 2, 3, 4], [0, 0, 0, 0], [1, 0, 1, 0])
+    np.save(tmp_path / "u.npy", ev)
+    assert read_events(tmp_path / "u.npy")["t"].tolist() == [2, 2, 7, 9]
+    assert read_events(tmp_path / "u.npy")["x"].tolist() == [2, 4, 3, 1]  # stable: equal times keep file order

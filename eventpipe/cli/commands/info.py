@@ -51,9 +51,12 @@ def _print_recording(summary: dict[str, Any]) -> None:
         return
     typer.echo(f"  {summary['events']} events over {summary['duration_us'] / 1e6:.6g} s "
                f"(t {summary['t_range_us'][0]} .. {summary['t_range_us'][1]} µs)")
-    mean = summary["rate_ev_per_s"]
-    typer.echo(f"  rate: mean {mean / 1e6 if mean else 0:.4g} M events/s, "
-               f"peak {summary['peak_rate_ev_per_s'] / 1e6:.4g} M events/s (10 ms windows)")
+    mean, peak, window = summary["rate_ev_per_s"], summary["peak_rate_ev_per_s"], summary["peak_window_us"]
+    if mean is None:  # every event at one timestamp: no rate
+        typer.echo("  rate: - (all events at one timestamp)")
+    else:
+        over = "the whole recording" if window == summary["duration_us"] else f"{window / 1e3:g} ms windows"
+        typer.echo(f"  rate: mean {mean / 1e6:.4g} M events/s, peak {peak / 1e6:.4g} M events/s ({over})")
     typer.echo(f"  x {summary['x_range'][0]}..{summary['x_range'][1]}, y {summary['y_range'][0]}.."
                f"{summary['y_range'][1]} (sensor at least {summary['x_range'][1] + 1}x{summary['y_range'][1] + 1}), "
                f"polarities {summary['polarities']}, ON fraction {summary['on_fraction']}")
