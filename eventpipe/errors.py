@@ -6,6 +6,8 @@ refine, so ``except ValueError`` or ``except FileNotFoundError`` in calling code
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 
@@ -80,6 +82,14 @@ class StoreSchemaError(EventpipeError, ValueError):
     """A store is missing, incomplete, of another schema version, or has another fingerprint."""
 
 
+class StoreVersionError(StoreSchemaError):
+    """A store was written in another schema version: it must be rebuilt, it cannot be resumed."""
+
+
+class StoreCorruptError(StoreSchemaError):
+    """A chunk of a store is missing or fails its checksum: the store is damaged and must be rebuilt."""
+
+
 class StoreLockedError(EventpipeError, RuntimeError):
     """Another process is writing the same store."""
 
@@ -100,3 +110,45 @@ class ManualDownloadRequired(DataNotFoundError):
 
     def __str__(self) -> str:  # OSError would format a single argument as the message anyway; keep it explicit
         return str(self.args[0]) if self.args else ""
+
+
+class StorageError(EventpipeError, OSError):
+    """Writing failed for want of room or of permission; the message names the path and the fix."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class StorageFullError(StorageError):
+    """The disk (or quota, or this process's file size limit) is full."""
+
+
+class NotWritableError(StorageError, PermissionError):
+    """A path that must be written is on a read-only file system or not writable by this user."""
+
+
+_FULL = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "the disk quota is exhausted",
+         errno.EFBIG: "the file size limit was reached (ulimit -f, or the file system's largest file)"}
+_NOT_WRITABLE = {errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",
+                 errno.EPERM: "permission denied"}
+
+
+def storage_error(exc: OSError, target: str | Path, folder: str | Path | None = None) -> StorageError | None:
+    """The :class:`StorageError` for an ``OSError`` met while writing ``target`` (a file, a store, a
+    folder) in ``folder`` (default: its parent), or None for other errors.
+
+    The message names the file the error names, else ``target``. Permission errors count only for
+    ``target``, the paths under it or next to it with its name as prefix (its ``.lock``), and the
+    folders above it (created for it): elsewhere they come from reading an input.
+    """
+    target = os.path.abspath(str(target))
+    folder = str(folder) if folder is not None else os.path.dirname(target)
+    path = os.path.abspath(str(exc.filename)) if exc.filename is not None else target
+    if exc.errno in _FULL:
+        return StorageFullError(f"Cannot write {path}: {_FULL[exc.errno]}. Free space in {folder} or choose "
+                                "another data root (--root, EVENTPIPE_HOME).")
+    ours = path.startswith(target) or target.startswith(path.rstrip(os.sep) + os.sep)
+    if exc.errno in _NOT_WRITABLE and (exc.errno == errno.EROFS or ours):
+        return NotWritableError(f"Cannot write {path}: {_NOT_WRITABLE[exc.errno]}. Make {folder} writable or "
+                                "choose another data root (--root, EVENTPIPE_HOME).")
+    return None

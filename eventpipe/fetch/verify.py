@@ -2,7 +2,8 @@
 
 Nothing is trusted from earlier runs here: every raw file (and every unpacked member with a published
 checksum) is hashed again, and every store under ``<root>/<name>/`` goes through
-:func:`eventpipe.store.check_integrity`. Nothing is modified.
+:func:`eventpipe.store.check_integrity` (every chunk's presence and checksum too, unless quick).
+Nothing is modified.
 """
 
 from __future__ import annotations
@@ -98,8 +99,12 @@ def verify_raw(name: str, root: str | Path, *, manifest: Manifest | str | Path |
     return VerifyReport(m.name, folder, tuple(checks))
 
 
-def verify_stores(name: str, root: str | Path, *, manifest: Manifest | str | Path | None = None) -> VerifyReport:
-    """Integrity of every store of dataset ``name``: ``events.zarr`` and ``frames/*.zarr`` (none: no checks)."""
+def verify_stores(name: str, root: str | Path, *, manifest: Manifest | str | Path | None = None,
+                  quick: bool = False) -> VerifyReport:
+    """Integrity of every store of dataset ``name``: ``events.zarr`` and ``frames/*.zarr`` (none: no checks).
+
+    Every chunk of every array is read and checked against its checksum; ``quick`` checks the
+    metadata and index only."""
     m = resolve_manifest(name, manifest)
     folder = raw_dir_for(root, m.name).parent
     stores = [folder / "events.zarr"] if (folder / "events.zarr").exists() else []
@@ -110,7 +115,7 @@ def verify_stores(name: str, root: str | Path, *, manifest: Manifest | str | Pat
 
     checks = []
     for store in stores:
-        problems = check_integrity(store)
+        problems = check_integrity(store, quick=quick)
         checks.append(Check(store.relative_to(folder).as_posix(), "store", "problem" if problems else "ok",
                             "; ".join(problems)))
     return VerifyReport(m.name, folder, tuple(checks))

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from eventpipe.errors import ConfigError, DataNotFoundError, StoreSchemaError
+from eventpipe.errors import ConfigError, DataNotFoundError, StoreSchemaError, StoreVersionError
 from eventpipe.events import SensorSize
 from eventpipe.frames.spec import IntegrationSpec, integration_spec
 from eventpipe.memory import keep_freed_memory
@@ -180,6 +180,8 @@ class StoreDataset(Dataset[tuple[Any, Any]]):
         """The store, opened; a missing, incomplete or outdated one goes to :meth:`_unavailable`."""
         try:
             store = self._open()
+        except StoreVersionError as exc:  # frames of another schema version are rebuilt like outdated ones
+            return self._unavailable(exc, outdated=self.spec is not None)
         except (DataNotFoundError, StoreSchemaError) as exc:
             return self._unavailable(exc, outdated=False)
         if self._outdated(store):
@@ -195,8 +197,10 @@ class StoreDataset(Dataset[tuple[Any, Any]]):
         if outdated:
             rebuild = (f"Rebuild it with: {command} --overwrite  (or pass prepare=True)" if command
                        else "Rebuild it with prepare=True.")
-            raise StoreSchemaError(
-                f"{self.store_path} was integrated from an older events store of {self.info.name}. {rebuild}")
+            why = (f"{self.store_path} has another store schema version than this eventpipe reads."
+                   if exc is not None else
+                   f"{self.store_path} was integrated from an older events store of {self.info.name}.")
+            raise StoreSchemaError(f"{why} {rebuild}") from exc
         build = f"Build it with: {command}  (or pass prepare=True)" if command else "Build it with prepare=True."
         what = "events store" if self.spec is None else f"frames store {self.spec.name}"
         why = "" if isinstance(exc, DataNotFoundError) else f" ({exc})"

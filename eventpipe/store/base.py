@@ -7,7 +7,7 @@ from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
-from eventpipe.errors import DataNotFoundError, StoreSchemaError
+from eventpipe.errors import DataNotFoundError, StoreSchemaError, StoreVersionError
 from eventpipe.events import SensorSize
 from eventpipe.store._zarr import child_arrays
 from eventpipe.store.index import read_index
@@ -25,7 +25,7 @@ class FinishedStore:
     WHAT: ClassVar[str]  # "an events store"
     BUILD: ClassVar[str]  # the command that makes it, e.g. "eventpipe convert"
     STEP: ClassVar[str]  # the work that must finish, e.g. "conversion"
-    REBUILD_HINT: ClassVar[str]  # what to do after a schema change
+    REBUILD_HINT: ClassVar[str]  # what to do after a schema change; ``{dataset}`` is filled in
 
     def __init__(self, location: str, attrs: dict[str, Any]) -> None:
         self.location = location
@@ -51,9 +51,9 @@ class FinishedStore:
         if attrs.get(KIND_ATTR) != cls.KIND:
             raise StoreSchemaError(f"{loc} is not {cls.WHAT} (kind {attrs.get(KIND_ATTR)!r}).")
         if attrs.get("schema_version") != cls.SCHEMA_VERSION:
-            raise StoreSchemaError(
+            raise StoreVersionError(
                 f"{loc} has {cls.KIND} schema version {attrs.get('schema_version')}; this eventpipe reads "
-                f"version {cls.SCHEMA_VERSION}. {cls.REBUILD_HINT}"
+                f"version {cls.SCHEMA_VERSION}. {cls.REBUILD_HINT.format(dataset=attrs.get('dataset', 'NAME'))}"
             )
         if not attrs.get(COMPLETE):
             raise StoreSchemaError(f"{loc}: the {cls.STEP} did not finish; run `{cls.BUILD}` again to resume it.")

@@ -3,7 +3,7 @@
 Each split of a finished store has a group ``<split>/`` of small 1-D arrays (one entry per sample, or
 per part or block) and a ``meta/`` group of per-sample metadata columns; the events store also keeps
 its list of source files this way. Integers are written directly (:func:`~eventpipe.store._zarr.blosc_array`),
-strings through Zarr with its default codecs.
+strings through Zarr with its default codecs and ``crc32c``; every chunk is stored and checksummed.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from eventpipe.store.location import StoreLike, join, remove
 def write_index(location: StoreLike, arrays: Mapping[str, np.ndarray]) -> None:
     """Write the arrays ``{path: data}`` of the store at ``location``: chunks of
     :data:`~eventpipe.store.codecs.INDEX_CHUNK` items, integers compressed with
-    :func:`~eventpipe.store.codecs.index_compressor`, strings with Zarr's default codecs."""
+    :func:`~eventpipe.store.codecs.index_compressor`, strings with zstd; every chunk ends with its CRC-32C."""
     import zarr
+    from zarr.codecs import Crc32cCodec, ZstdCodec
 
     nodes, writes = [], []
     for path, data in arrays.items():
@@ -33,7 +34,8 @@ def write_index(location: StoreLike, arrays: Mapping[str, np.ndarray]) -> None:
             writes += chunks
             continue
         arr = zarr.create_array(store_of(location), name=path, shape=data.shape, dtype=data.dtype, chunks=(chunk,),
-                                zarr_format=3)
+                                compressors=[ZstdCodec(), Crc32cCodec()], zarr_format=3,
+                                config={"write_empty_chunks": True})
         if len(data):
             arr[:] = data
     write_nodes(location, nodes, writes)

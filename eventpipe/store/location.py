@@ -11,11 +11,10 @@ paths, so the same store never has two spellings.
 from __future__ import annotations
 
 import os
+import posixpath
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
-
-import numpy as np
 
 from eventpipe.errors import DataNotFoundError, StoreSchemaError
 
@@ -51,6 +50,22 @@ def join(location: StoreLike, *names: str) -> str:
     if is_local(base):
         return str(Path(base, *names))
     return "/".join([base, *names])
+
+
+def relative_to(location: StoreLike, base: StoreLike) -> str:
+    """``location`` relative to ``base`` when both are local or on one file system (URL scheme), so
+    a copy of both reads the same; else ``location`` in full.
+
+    >>> relative_to("/data/demo/events.zarr", "/data/demo/frames/f.zarr")
+    '../../events.zarr'
+    """
+    loc, start = normalize(location), normalize(base)
+    if is_local(loc) and is_local(start):
+        return os.path.relpath(loc, start)
+    scheme, rest = loc.split("://", 1) if "://" in loc else ("", loc)
+    if start.startswith(f"{scheme}://"):
+        return posixpath.relpath(rest, start.split("://", 1)[1])
+    return loc
 
 
 def filesystem(location: StoreLike) -> tuple[AbstractFileSystem, str]:
@@ -144,7 +159,3 @@ def group_node(group: zarr.Group, name: str) -> zarr.Group:
         raise StoreSchemaError(f"{group.store_path}/{name} is an array where a group was expected.")
     return node
 
-
-def read_array(group: zarr.Group, name: str) -> np.ndarray:
-    """All of the array ``name`` of ``group`` as a NumPy array."""
-    return np.asarray(array_node(group, name)[...])

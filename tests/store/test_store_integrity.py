@@ -26,7 +26,7 @@ def test_each_kind_goes_to_its_checker(tmp_path: Path, monkeypatch: pytest.Monke
         seen.append(attrs["eventpipe_store"])
         return [f"{location}: checked"]
 
-    monkeypatch.setitem(integrity._CHECKERS, "test-kind", checker)
+    monkeypatch.setitem(integrity._CHECKERS, "test-kind", (checker, 1))
     group = open_group(str(tmp_path / "other.zarr"), "w")
     group.attrs["eventpipe_store"] = "test-kind"
     assert check_integrity(tmp_path / "other.zarr") == [f"{tmp_path / 'other.zarr'}: checked"]

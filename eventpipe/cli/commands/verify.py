@@ -17,10 +17,13 @@ def verify_command(
     root: RootOption = None,
     manifest: ManifestOption = None,
     json_out: JsonOption = False,
+    quick: Annotated[bool, typer.Option(
+        "--quick", help="Check the stores' metadata and index only, not every chunk's presence and checksum.")] = False,
 ) -> None:
     """Re-hash every raw file (and unpacked member with a published checksum) and check every store.
 
-    Stores: ROOT/NAME/events.zarr and ROOT/NAME/frames/*.zarr (offsets, lengths, markers, fingerprints).
+    Stores: ROOT/NAME/events.zarr and ROOT/NAME/frames/*.zarr (offsets, lengths, markers, fingerprints,
+    and every chunk's presence and checksum unless --quick).
 
     Exits non-zero when anything is missing, corrupt or inconsistent.
     """
@@ -29,7 +32,7 @@ def verify_command(
 
     data_root = resolve_root(root)
     report = verify_raw(name, data_root, manifest=manifest, progress=show_progress())
-    report += verify_stores(name, data_root, manifest=manifest)
+    report += verify_stores(name, data_root, manifest=manifest, quick=quick)
     if json_out:
         typer.echo(json.dumps(report.to_dict()))
     else:

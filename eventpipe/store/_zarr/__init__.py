@@ -8,15 +8,25 @@ The stores use only the names below; the modules inside are layered without cycl
 ``zarr.codecs`` entry point), is imported by :mod:`.chunks` only when frames are written or read.
 
 - nodes: :func:`group_metadata`, :func:`write_nodes`, :func:`create_store`, :func:`read_group_attrs`,
-  :func:`open_array`, :func:`child_arrays`, :func:`store_of` (the Zarr store, for Zarr's own API);
-- whole chunks: :func:`blosc_array`, :func:`read_range`, :func:`read_whole` (1-D Blosc arrays);
-  :func:`counts_array`, :func:`read_counts` (arrays of counts through the sparse counts codec).
+  :func:`open_array`, :func:`child_arrays`, :func:`all_arrays`, :func:`store_of` (the Zarr store, for
+  Zarr's own API);
+- whole chunks, each ending with its CRC-32C: :func:`blosc_array`, :func:`read_range`,
+  :func:`read_whole` (1-D Blosc arrays); :func:`counts_array`, :func:`read_counts` (arrays of counts
+  through the sparse counts codec); :func:`check_chunks` (every chunk of an array there and sound).
 
 Importing this package does not import Zarr.
 """
 
-from eventpipe.store._zarr.chunks import blosc_array, counts_array, read_counts, read_range, read_whole
+from eventpipe.store._zarr.chunks import (
+    blosc_array,
+    check_chunks,
+    counts_array,
+    read_counts,
+    read_range,
+    read_whole,
+)
 from eventpipe.store._zarr.nodes import (
+    all_arrays,
     child_arrays,
     create_store,
     group_metadata,
@@ -27,7 +37,9 @@ from eventpipe.store._zarr.nodes import (
 from eventpipe.store._zarr.storage import store_of
 
 __all__ = [
+    "all_arrays",
     "blosc_array",
+    "check_chunks",
     "child_arrays",
     "counts_array",
     "create_store",

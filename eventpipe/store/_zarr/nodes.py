@@ -6,7 +6,7 @@ writing a small node. Here the documents are built with Zarr's own metadata clas
 (:class:`~zarr.core.metadata.v3.ArrayV3Metadata`, :class:`~zarr.core.group.GroupMetadata`) and
 written as files, so they are Zarr's to the byte (a test compares them with ``create_array``'s) and
 Zarr opens the nodes as its own. Reading goes the same way: :func:`read_group_attrs`,
-:func:`open_array` (a ``zarr.Array`` built from its document) and :func:`child_arrays` read a local
+:func:`open_array` (a ``zarr.Array`` built from its document), :func:`child_arrays` and :func:`all_arrays` read a local
 store's documents as files; other stores (fsspec URLs) go through Zarr for reading and get every
 object whole, in one call, for writing.
 
@@ -191,6 +191,28 @@ def child_arrays(location: StoreLike, path: str) -> list[str]:
         if isinstance(meta, dict) and meta.get("node_type") == "array":
             names.append(entry.name)
     return sorted(names)
+
+
+def all_arrays(location: StoreLike) -> list[str]:
+    """Paths of every array in the store at ``location``, at any depth, sorted."""
+    loc = normalize(location)
+    if not is_local(loc):
+        import zarr
+
+        return sorted(path for path, node in open_group(loc, "r").members(max_depth=None) if isinstance(node, zarr.Array))
+    found = []
+    for dirpath, dirs, files in os.walk(loc):
+        if METADATA not in files:
+            dirs.clear()  # chunk folders of an array, or not a node
+            continue
+        try:
+            meta = json.loads(Path(dirpath, METADATA).read_bytes())
+        except (OSError, ValueError):
+            continue
+        if isinstance(meta, dict) and meta.get("node_type") == "array":
+            found.append(Path(dirpath).relative_to(loc).as_posix())
+            dirs.clear()
+    return sorted(found)
 
 
 def _read_with_zarr(location: str, path: str) -> dict[str, Any] | None:

@@ -187,7 +187,7 @@ def decode_into(data: Any, out: np.ndarray, size: int, lo: int = 0) -> None:
         gaps = np.frombuffer(Zstd().decode(raw[ends[0] - sizes[0]:ends[0]]) if sizes[0] else b"", dtype=np.uint8)
         parts = [np.frombuffer(decompress(raw[e - n:e]), dtype=dtype) if n else np.zeros(0, dtype)
                  for n, e in zip(sizes[1:], ends[1:], strict=True)]
-    except (RuntimeError, ValueError) as exc:
+    except (RuntimeError, ValueError, SystemError) as exc:  # numcodecs raises SystemError on some damaged frames
         raise StoreSchemaError(f"{NAME}: damaged chunk: {exc}") from exc
     values = np.concatenate(parts)
     if len(gaps) != n_gaps or len(values) != n_values:

@@ -8,11 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from eventpipe.errors import StoreSchemaError
+from eventpipe.errors import StoreCorruptError, StoreSchemaError
 from eventpipe.store.checks import check_fingerprint, check_offsets
 from eventpipe.store.events.layout import COLUMNS, SCHEMA_VERSION, part_path, store_fingerprint
 from eventpipe.store.events.reader import read_sources
-from eventpipe.store.location import array_node, group_node, open_group, read_array
+from eventpipe.store.index import read_index
+from eventpipe.store.location import array_node, group_node, open_group
 from eventpipe.store.markers import COMPLETE, fingerprint, read_attrs
 
 
@@ -20,12 +21,15 @@ def check_events_store(location: str, attrs: dict[str, Any]) -> list[str]:
     """Problems found in the finished events store at ``location`` with root attributes ``attrs``
     (see :func:`eventpipe.store.integrity.check_integrity`)."""
     if attrs.get("schema_version") != SCHEMA_VERSION:
-        return [f"{location}: schema version {attrs.get('schema_version')}, expected {SCHEMA_VERSION}."]
+        return [f"{location}: schema version {attrs.get('schema_version')}, expected {SCHEMA_VERSION}; "
+                f"rebuild it with `eventpipe convert {attrs.get('dataset', 'NAME')}`."]
     if not attrs.get(COMPLETE):
         return [f"{location}: not complete (the conversion was interrupted); run `eventpipe convert` again."]
     problems = check_fingerprint(attrs, store_fingerprint(attrs), location)
     try:
         digest = fingerprint(read_sources(location))
+    except StoreCorruptError as exc:
+        problems.append(str(exc))
     except (OSError, KeyError, ValueError) as exc:
         problems.append(f"{location}: the source list is unreadable ({exc}).")
     else:
@@ -41,9 +45,11 @@ def _check_split(location: str, split: str, n_classes: int, attrs: Mapping[str, 
     what = f"{location} split {split!r}"
     try:
         group = open_group(location, "r", path=split)
-        index = {k: read_array(group, k) for k in ("offsets", "labels", "t0", "t1", "part_samples", "part_events")}
+        index = read_index(location, split, ("offsets", "labels", "t0", "t1", "part_samples", "part_events"))
         parts = [str(k) for k in group.attrs["parts"]]  # type: ignore[union-attr]
         meta = {name: arr.shape[0] for name, arr in group_node(group, "meta").arrays()}
+    except StoreCorruptError as exc:
+        return [str(exc)]
     except (OSError, KeyError, ValueError, TypeError) as exc:
         return [f"{what}: index unreadable ({exc})."]
     n = len(index["labels"])

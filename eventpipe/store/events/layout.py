@@ -1,4 +1,4 @@
-"""The on-disk layout of an events store (schema version 2): its tree, names and identity.
+"""The on-disk layout of an events store (schema version 3): its tree, names and identity.
 
 ::
 
@@ -21,7 +21,7 @@
         ├── part_events   int64 [k+1]  event index where each part starts
         └── meta/<column>  int64 or str [n]
 
-A split's events are the concatenation of its parts in order. Each part is written by one task into
+Every array's chunks end with a CRC-32C (:mod:`eventpipe.store._zarr.chunks`). A split's events are the concatenation of its parts in order. Each part is written by one task into
 its own arrays, so parallel tasks never touch the same chunk. Timestamps are delta-encoded within
 each sample (:mod:`eventpipe.store.events.encoding`), so sample ``i`` decodes from its own events
 alone: reading it costs O(its events).
@@ -43,9 +43,10 @@ from eventpipe.events import SensorSize
 from eventpipe.store.markers import KIND_ATTR, fingerprint
 
 KIND = "events"
-SCHEMA_VERSION = 2
-"""Version 2: one Blosc block per chunk and byte-shuffled ``dt`` (:mod:`eventpipe.store.codecs`);
-version 1 stored the same arrays with Blosc's default blocks and bit-shuffled ``dt``."""
+SCHEMA_VERSION = 3
+"""Version 3: every chunk of every array ends with its CRC-32C (Zarr's ``crc32c`` codec) and is
+stored, so damage is detected on read. Version 2 had no checksums; version 1 also used Blosc's
+default blocks and bit-shuffled ``dt``. Older stores are refused with the command that rebuilds them."""
 
 PARTS = "parts"
 SOURCES = "sources"

@@ -22,7 +22,7 @@ from eventpipe.store.base import FinishedStore, IndexedSplit
 from eventpipe.store.events.encoding import decode
 from eventpipe.store.events.layout import COLUMNS, KIND, SCHEMA_VERSION, SOURCES, part_path
 from eventpipe.store.index import read_index
-from eventpipe.store.location import StoreLike, open_group, read_array
+from eventpipe.store.location import StoreLike
 from eventpipe.store.markers import read_attrs
 
 
@@ -34,7 +34,7 @@ class EventsStore(FinishedStore):
     WHAT = "an events store"
     BUILD = "eventpipe convert"
     STEP = "conversion"
-    REBUILD_HINT = "Convert the dataset again."
+    REBUILD_HINT = "Rebuild it with `eventpipe convert {dataset}` (the older store is replaced)."
 
     @property
     def fingerprint(self) -> str:
@@ -153,6 +153,6 @@ class EventsSplit(IndexedSplit):
 
 def read_sources(location: StoreLike) -> list[dict[str, Any]]:
     """The raw files an events store was converted from: ``{"path", "size", "checksum"}`` each."""
-    group = open_group(location, "r", path=SOURCES)
-    paths, sizes, sums = (read_array(group, k) for k in ("path", "size", "checksum"))
+    columns = read_index(location, SOURCES, ("path", "size", "checksum"))
+    paths, sizes, sums = (columns[k] for k in ("path", "size", "checksum"))
     return [{"path": str(p), "size": int(n), "checksum": str(c)} for p, n, c in zip(paths, sizes, sums, strict=True)]

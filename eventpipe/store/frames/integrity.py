@@ -8,10 +8,12 @@ from typing import Any
 
 import numpy as np
 
+from eventpipe.errors import StoreCorruptError
 from eventpipe.events import SensorSize
 from eventpipe.store.checks import check_fingerprint, check_offsets
 from eventpipe.store.frames.layout import SCHEMA_VERSION, block_path, frames_fingerprint
-from eventpipe.store.location import array_node, open_group, read_array
+from eventpipe.store.index import read_index
+from eventpipe.store.location import array_node, open_group
 from eventpipe.store.markers import COMPLETE, read_attrs
 
 
@@ -19,7 +21,8 @@ def check_frames_store(location: str, attrs: dict[str, Any]) -> list[str]:
     """Problems found in the finished frames store at ``location`` with root attributes ``attrs``
     (see :func:`eventpipe.store.integrity.check_integrity`)."""
     if attrs.get("schema_version") != SCHEMA_VERSION:
-        return [f"{location}: schema version {attrs.get('schema_version')}, expected {SCHEMA_VERSION}."]
+        return [f"{location}: schema version {attrs.get('schema_version')}, expected {SCHEMA_VERSION}; "
+                f"rebuild it with `eventpipe prepare {attrs.get('dataset', 'NAME')} --overwrite`."]
     if not attrs.get(COMPLETE):
         return [f"{location}: not complete (the integration was interrupted); run `eventpipe prepare` again."]
     problems = check_fingerprint(attrs, frames_fingerprint(attrs), location)
@@ -31,8 +34,9 @@ def check_frames_store(location: str, attrs: dict[str, Any]) -> list[str]:
 def _check_split(location: str, split: str, attrs: Mapping[str, Any]) -> list[str]:
     what = f"{location} split {split!r}"
     try:
-        group = open_group(location, "r", path=split)
-        index = {k: read_array(group, k) for k in ("offsets", "labels", "block_samples", "block_frames")}
+        index = read_index(location, split, ("offsets", "labels", "block_samples", "block_frames"))
+    except StoreCorruptError as exc:
+        return [str(exc)]
     except (OSError, KeyError, ValueError) as exc:
         return [f"{what}: index unreadable ({exc})."]
     n = len(index["labels"])

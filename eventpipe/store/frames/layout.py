@@ -5,7 +5,8 @@ One store per :class:`~eventpipe.frames.IntegrationSpec`, at ``root/<dataset>/fr
 
     <spec.name>.zarr/              attrs: eventpipe_store="frames", schema_version, dataset, sensor,
     │                                     classes, splits, spec, plugin, source_fingerprint,
-    │                                     source_location, fixed_t, blocks, fingerprint,
+    │                                     source_location (relative to the store), fixed_t,
+    │                                     blocks, fingerprint,
     │                                     eventpipe_version; when finished also num_samples,
     │                                     num_frames, dtype, max_count, complete
     ├── blocks/<split>/b00000/frames  fixed T: uint [n_b, T, P, H, W], one chunk per sample;
@@ -45,13 +46,17 @@ import numpy as np
 
 from eventpipe._version import __version__
 from eventpipe.events import SensorSize
+from eventpipe.store.location import relative_to
 from eventpipe.store.markers import KIND_ATTR, fingerprint
 
 if TYPE_CHECKING:
     from eventpipe.frames import IntegrationSpec
 
 KIND = "frames"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+"""Version 3: every chunk ends with its CRC-32C (Zarr's ``crc32c`` codec) and every chunk is stored,
+zeros too; ``source_location`` is relative to the store. Older stores are refused with the command
+that rebuilds them."""
 BLOCKS = "blocks"
 BLOCK_EVENTS = 4_000_000
 """Target events per block: a few large samples, enough to hide a block's fixed cost (its Zarr
@@ -148,15 +153,16 @@ class FramesHeader:
     def fingerprint(self) -> str:
         return frames_fingerprint(self.identity())
 
-    def to_attrs(self) -> dict[str, Any]:
-        """Root attributes of a new store."""
+    def to_attrs(self, location: str) -> dict[str, Any]:
+        """Root attributes of a new store at ``location``: nothing in them names the machine's folders,
+        so a copied store reads the same (the events store is recorded relative to it)."""
         return {
             KIND_ATTR: KIND,
             **self.identity(),
             "dataset": self.dataset,
             "classes": list(self.classes),
             "splits": list(self.splits),
-            "source_location": self.source_location,
+            "source_location": relative_to(self.source_location, location),
             "fixed_t": self.spec.fixed_frames,
             "blocks": {s: list(map(int, b)) for s, b in self.blocks.items()},
             "fingerprint": self.fingerprint,

@@ -33,7 +33,7 @@ class FramesStore(FinishedStore):
     WHAT = "a frames store"
     BUILD = "eventpipe prepare"
     STEP = "integration"
-    REBUILD_HINT = "Run `eventpipe prepare` again with --overwrite."
+    REBUILD_HINT = "Rebuild it with `eventpipe prepare {dataset} --overwrite` and the same integration options."
 
     @property
     def spec(self) -> IntegrationSpec:

@@ -103,7 +103,7 @@ def begin(location: StoreLike, header: FramesHeader, overwrite: bool = False) ->
     elif not _is_empty_folder(loc) and not overwrite:
         raise StoreSchemaError(f"{loc} exists and is not a Zarr store; move it away or use --overwrite.")
     remove(loc)
-    create_store(loc, header.to_attrs(), [BLOCKS, *(f"{BLOCKS}/{split}" for split in header.splits)])
+    create_store(loc, header.to_attrs(loc), [BLOCKS, *(f"{BLOCKS}/{split}" for split in header.splits)])
     return "new"
 
 
