@@ -133,7 +133,8 @@ _NOT_WRITABLE = {errno.EROFS: "the file system is read-only", errno.EACCES: "per
                  errno.EPERM: "permission denied"}
 
 
-def storage_error(exc: OSError, target: str | Path, folder: str | Path | None = None) -> StorageError | None:
+def storage_error(exc: OSError, target: str | os.PathLike[str], folder: str | os.PathLike[str] | None = None,
+                  ) -> StorageError | None:
     """The :class:`StorageError` for an ``OSError`` met while writing ``target`` (a file, a store, a
     folder) in ``folder`` (default: its parent), or None for other errors.
 
@@ -141,13 +142,15 @@ def storage_error(exc: OSError, target: str | Path, folder: str | Path | None = 
     ``target``, the paths under it or next to it with its name as prefix (its ``.lock``), and the
     folders above it (created for it): elsewhere they come from reading an input.
     """
-    target = os.path.abspath(str(target))
-    folder = str(folder) if folder is not None else os.path.dirname(target)
-    path = os.path.abspath(str(exc.filename)) if exc.filename is not None else target
+    where = os.fspath(target)
+    where = where if "://" in where else os.path.abspath(where)  # a URL names the store as it is
+    folder = os.fspath(folder) if folder is not None else where.rsplit("/", 1)[0]
+    named = isinstance(exc.filename, (str, os.PathLike))
+    path = os.path.abspath(exc.filename) if named else where
     if exc.errno in _FULL:
         return StorageFullError(f"Cannot write {path}: {_FULL[exc.errno]}. Free space in {folder} or choose "
                                 "another data root (--root, EVENTPIPE_HOME).")
-    ours = path.startswith(target) or target.startswith(path.rstrip(os.sep) + os.sep)
+    ours = path.startswith(where) or where.startswith(path.rstrip(os.sep) + os.sep)
     if exc.errno in _NOT_WRITABLE and (exc.errno == errno.EROFS or ours):
         return NotWritableError(f"Cannot write {path}: {_NOT_WRITABLE[exc.errno]}. Make {folder} writable or "
                                 "choose another data root (--root, EVENTPIPE_HOME).")

@@ -7,8 +7,6 @@ The command line only collects them under the field names of
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Annotated, Any
 
 import typer
@@ -33,7 +31,8 @@ DropIncomplete = Annotated[bool, typer.Option(
 Integrate = Annotated[str | None, typer.Option(
     "--integrate", metavar="MODULE:FUNCTION", show_default=False, rich_help_panel=PANEL,
     help="Mode: a plugin fn(events, H, W) -> [T, P, H, W], as module:function or the name of an "
-    "eventpipe.integrators entry point.")]
+    "eventpipe.integrators entry point. module:function imports and runs that module, looked up in the "
+    "current folder first.")]
 NTimeBins = Annotated[int | None, typer.Option(
     "--n-time-bins", metavar="M", show_default=False, rich_help_panel=PANEL,
     help="Mode: tonic's ToFrame(n_time_bins=M).")]
@@ -65,7 +64,7 @@ def spec_from_options(options: dict[str, Any], *, required: bool = True) -> Any:
     """The :class:`~eventpipe.frames.IntegrationSpec` of the command line's integration options.
 
     ``options`` uses the CLI parameter names; ``integrate`` is the spec's ``fn`` and ``duration``
-    its ``duration_us``. A plugin ``module`` is looked up in the current folder too, as ``python -m`` would.
+    its ``duration_us``.
     """
     from eventpipe.frames import integration_spec
 
@@ -75,6 +74,4 @@ def spec_from_options(options: dict[str, Any], *, required: bool = True) -> Any:
     overlap = values.get("overlap")
     if isinstance(overlap, float) and overlap.is_integer():
         values["overlap"] = int(overlap)  # event_count takes whole events
-    if values["fn"] is not None and os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
     return integration_spec(values, required=required)

@@ -1,7 +1,10 @@
 """User integration functions: ``fn(events, H, W) -> [T, P, H, W]``, named or registered.
 
 A plugin is named ``module:function`` (``module:Class.method`` works too) or by an entry point of
-the ``eventpipe.integrators`` group, e.g. in the plugin's ``pyproject.toml``::
+the ``eventpipe.integrators`` group. ``module`` is imported, running its code, and is looked up in the
+current folder too (put first on ``sys.path``, as ``python -m`` does), whichever surface names it:
+``--integrate``, a pipeline TOML's ``fn``, ``fn=`` of a dataset class. An entry point is declared
+in the plugin's ``pyproject.toml``::
 
     [project.entry-points."eventpipe.integrators"]
     exp_decay = "my_package.frames:exp_decay"
@@ -21,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import inspect
+import os
 import re
 import sys
 import typing
@@ -30,7 +34,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from eventpipe.errors import ConfigError
+from eventpipe.errors import ConfigError, UnknownNameError
 from eventpipe.events import Events, SensorSize
 from eventpipe.frames.accumulate import smallest_uint
 from eventpipe.registry import Registry
@@ -139,6 +143,8 @@ def _import_function(ref: str) -> IntegratorFn:
     module_name, _, attr = ref.partition(":")
     if not module_name or not attr:
         raise ConfigError(f"Expected an integrator as 'module:function'. Got {ref!r} instead.")
+    if os.getcwd() not in sys.path:  # a module in the current folder, as `python -m` finds it
+        sys.path.insert(0, os.getcwd())
     try:
         obj: Any = importlib.import_module(module_name)
     except ImportError as exc:
@@ -149,6 +155,19 @@ def _import_function(ref: str) -> IntegratorFn:
         except AttributeError:
             raise ConfigError(f"Module {module_name!r} has no attribute {attr!r} (integrator {ref!r}).") from None
     return typing.cast(IntegratorFn, obj)
+
+
+def _registered(name: str) -> IntegratorFn:
+    """The integrator registered as ``name``; the error says how else a plugin is named."""
+    try:
+        return integrators.get(name)
+    except UnknownNameError:
+        names = integrators.names()
+        known = f"the registered ones are {', '.join(map(repr, sorted(names)))}" if names else "none is registered"
+        raise UnknownNameError(
+            f"Unknown integrator {name!r}: name a plugin as 'module:function' (e.g. {name}:my_frames for "
+            f"def my_frames(events, H, W) in {name}.py) or as a registered integrator ({known})."
+        ) from None
 
 
 def load_plugin(ref: str | IntegratorFn) -> Plugin:
@@ -166,7 +185,7 @@ def load_plugin(ref: str | IntegratorFn) -> Plugin:
     elif isinstance(ref, str) and ":" in ref:
         fn = _import_function(ref)
     elif isinstance(ref, str):
-        fn = integrators.get(ref)
+        fn = _registered(ref)
     else:
         raise ConfigError(f"Expected fn as a callable, 'module:function' or a registered name. Got {ref!r} instead.")
     if not callable(fn):

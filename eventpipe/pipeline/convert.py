@@ -18,19 +18,20 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from eventpipe.errors import ConfigError, CorruptRecordingError, EventValidationError, FormatError
 from eventpipe.pipeline.dask import SYNCHRONOUS, dask_client, run_tasks
+from eventpipe.pipeline.storage import storage_errors
 from eventpipe.sources import get_dataset
 from eventpipe.sources.base import ON_ERROR_CHOICES, DatasetSpec, OnError, Part, check_choice, read_part
 from eventpipe.store import events as events_writer
-from eventpipe.store.location import StoreLike, normalize
+from eventpipe.store.location import StoreLike, exists, normalize
 from eventpipe.store.lock import store_lock
-from eventpipe.store.markers import fingerprint, read_attrs
+from eventpipe.store.markers import COMPLETE, fingerprint, read_attrs
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -154,6 +155,7 @@ def convert(
     on_error: OnError = "raise",
     progress: bool = True,
     partitions: int | None = None,
+    dashboard: Callable[[str], None] | None = None,
     **dataset_options: Any,
 ) -> ConvertResult:
     """Convert dataset ``name``'s raw files under ``root`` into its events store.
@@ -175,6 +177,9 @@ def convert(
         Show a progress bar.
     partitions:
         Number of tasks to spread the parts over (default: one task per part).
+    dashboard:
+        Start a local cluster's Dask dashboard (on 127.0.0.1) and call this with its URL; without it
+        the cluster has none.
     **dataset_options:
         Dataset-specific options, e.g. ``split_scheme="first_100"`` for ``cifar10dvs``.
 
@@ -207,19 +212,25 @@ def convert(
         options=options, plan=plan_fingerprint(parts, raw_dir),
     )
     keys = {s: [p.key for p in parts if p.split == s] for s in spec.splits}
-    with store_lock(location):
-        status = events_writer.begin(location, header)
-        todo = list(parts)
-        if status == "resume":
-            done = {s: events_writer.completed_parts(location, s, keys[s]) for s in spec.splits}
-            todo = [p for p in parts if p.key not in done[p.split]]
-        cpu_seconds = 0.0
-        if status != "complete":
-            cpu_seconds = _run(spec, raw_dir, location, todo, options, on_error, workers, scheduler, progress,
-                               partitions)
-            attrs = events_writer.finalize(location, header, keys)
-        else:
-            attrs = read_attrs(location) or {}
+    todo: list[Part] = []
+    cpu_seconds = 0.0
+    attrs = read_attrs(location) if exists(location) else None
+    if attrs is not None and attrs.get(COMPLETE) and header.matches(attrs):
+        status = "complete"  # up to date: read, never locked or written, so a read-only root works too
+    else:
+        with storage_errors(location), store_lock(location):
+            status = events_writer.begin(location, header)
+            todo = list(parts)
+            if status == "resume":
+                done = {s: events_writer.completed_parts(location, s, keys[s]) for s in spec.splits}
+                todo = [p for p in parts if p.key not in done[p.split]]
+            if status != "complete":
+                cpu_seconds = _run(spec, raw_dir, location, todo, options, on_error, workers, scheduler, progress,
+                                   partitions, dashboard)
+                attrs = events_writer.finalize(location, header, keys)
+            else:
+                attrs = read_attrs(location)
+    attrs = attrs or {}
     return ConvertResult(
         dataset=spec.name,
         store=location,
@@ -239,6 +250,7 @@ def convert(
 def _run(
     spec: DatasetSpec, raw_dir: Path, location: str, todo: list[Part], options: Mapping[str, Any],
     on_error: OnError, workers: int | None, scheduler: str | Client | None, progress: bool, partitions: int | None,
+    dashboard: Callable[[str], None] | None = None,
 ) -> float:
     """Run the tasks; raise the first bad-file error; return the CPU seconds the parts took."""
     if not todo:
@@ -254,7 +266,7 @@ def _run(
         return not errors
 
     raw_bytes = {id(group): _raw_bytes(raw_dir, group) for group in groups}
-    with dask_client(workers, scheduler, n_tasks=len(groups), keep_freed_memory=True) as client:
+    with dask_client(workers, scheduler, n_tasks=len(groups), keep_freed_memory=True, dashboard=dashboard) as client:
         run_tasks(convert_parts, args, client, progress=progress, desc=f"convert {spec.name}", unit="part",
                   weight=lambda a: len(a[3]), cost=lambda a: raw_bytes[id(a[3])], on_result=check)
     if errors:

@@ -13,14 +13,21 @@ Schedulers, chosen by :func:`dask_client`:
 - any other string: the address of an existing Dask scheduler (``tcp://host:8786``); its workers
   must see the same file system paths as this process.
 - a connected ``distributed.Client``: its cluster runs the tasks, and the client stays open.
+
+A local cluster listens on 127.0.0.1 only (scheduler, workers, nannies) and starts its dashboard only
+when asked (``dashboard=``), on 127.0.0.1 too: nothing of it is reachable from another machine.
 """
 
 from __future__ import annotations
 
+import ast
 import logging
 import os
+import sys
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from eventpipe.errors import ConfigError
@@ -30,6 +37,8 @@ if TYPE_CHECKING:
     from distributed import Client
 
 SYNCHRONOUS = "synchronous"
+LOOPBACK = "127.0.0.1"
+"""The only address a local cluster listens on."""
 
 
 def available_cores() -> int:
@@ -51,11 +60,12 @@ def resolve_workers(workers: int | None) -> int:
 
 @contextmanager
 def dask_client(workers: int | None = None, scheduler: str | Client | None = None, n_tasks: int | None = None, *,
-                keep_freed_memory: bool = False) -> Iterator[Client | None]:
+                keep_freed_memory: bool = False, dashboard: Callable[[str], None] | None = None,
+                ) -> Iterator[Client | None]:
     """A distributed ``Client`` for the ``with`` block, or ``None`` to run in this process.
 
     See the module docstring for the choices. ``n_tasks`` (when known) avoids starting a cluster
-    for a single task. ``keep_freed_memory`` is passed to :func:`local_cluster`.
+    for a single task. ``keep_freed_memory`` and ``dashboard`` are passed to :func:`local_cluster`.
     """
     if scheduler == SYNCHRONOUS:
         yield None
@@ -81,10 +91,67 @@ def dask_client(workers: int | None = None, scheduler: str | Client | None = Non
     if n_workers <= 1:
         yield None
         return
+    reason = unsafe_to_start_workers()
+    if reason is not None:
+        warnings.warn(f"Running the tasks in this process, not on {n_workers} worker processes: {reason}",
+                      RuntimeWarning, stacklevel=3)
+        yield None
+        return
     from distributed import Client
 
-    with local_cluster(n_workers, keep_freed_memory=keep_freed_memory) as address, Client(address) as client:
+    with local_cluster(n_workers, keep_freed_memory=keep_freed_memory, dashboard=dashboard) as address, \
+            Client(address) as client:
         yield client
+
+
+def unsafe_to_start_workers() -> str | None:
+    """Why worker processes cannot be started from this call, or None when they can.
+
+    Dask starts workers with ``spawn`` (or ``forkserver``), which runs the main script again in each
+    new process; a script that calls the pipeline at its top level, outside an
+    ``if __name__ == "__main__":`` block, would then start the pipeline again in every worker, and
+    multiprocessing refuses that ("Nanny failed to start"). Interactive sessions, ``python -c`` and
+    scripts calling from under that block are safe.
+    """
+    import dask
+
+    if dask.config.get("distributed.worker.multiprocessing-method", "spawn") == "fork":
+        return None
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or not path:
+        return None
+    frame = sys._getframe(1)
+    while frame is not None and not (frame.f_globals is vars(main) and frame.f_code.co_name == "<module>"):
+        frame = frame.f_back  # type: ignore[assignment]
+    if frame is None:  # not under the main script's top-level code (a thread, atexit)
+        return None
+    try:
+        guarded = _under_main_guard(Path(path).read_text(encoding="utf-8"), frame.f_lineno)
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):  # no readable source: let multiprocessing decide
+        return None
+    if guarded:
+        return None
+    return (f"{path}, line {frame.f_lineno}, runs outside an `if __name__ == \"__main__\":` block, and every "
+            "worker process would run the script again; put that code under such a block to use workers.")
+
+
+def _under_main_guard(source: str, line: int) -> bool:
+    """True when ``line`` of the module ``source`` is inside a top-level ``if __name__ == "__main__":``."""
+    return any(
+        isinstance(node, ast.If) and _is_main_test(node.test)
+        and node.body[0].lineno <= line <= (node.body[-1].end_lineno or node.body[-1].lineno)
+        for node in ast.parse(source).body
+    )
+
+
+def _is_main_test(test: ast.expr) -> bool:
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    names = [s for s in sides if isinstance(s, ast.Name) and s.id == "__name__"]
+    values = [s for s in sides if isinstance(s, ast.Constant) and s.value == "__main__"]
+    return len(names) == 1 and len(values) == 1
 
 
 DASK_TUNING = "EVENTPIPE_DASK_TUNING"
@@ -127,8 +194,12 @@ def cluster_settings(keep_freed_memory: bool = False) -> dict[str, Any]:
 
 
 @contextmanager
-def local_cluster(n_workers: int, *, keep_freed_memory: bool = False) -> Iterator[str]:
+def local_cluster(n_workers: int, *, keep_freed_memory: bool = False,
+                  dashboard: Callable[[str], None] | None = None) -> Iterator[str]:
     """A local cluster of ``n_workers`` single-threaded worker processes; yields its scheduler address.
+
+    Every process of it listens on 127.0.0.1 only. Without ``dashboard`` it has no dashboard; with
+    it, the dashboard listens on a free port of 127.0.0.1 and ``dashboard`` is called with its URL.
 
     The cluster starts with :func:`cluster_settings`. ``keep_freed_memory`` makes each worker's C
     allocator (glibc) serve large arrays from its heap and keep up to
@@ -145,12 +216,19 @@ def local_cluster(n_workers: int, *, keep_freed_memory: bool = False) -> Iterato
     # os.environ to spawn workers; it is put back afterwards, so that processes started later by the
     # caller (DataLoader or DDP workers, say) do not inherit it.
     environ = dict(os.environ)
+    # Dask's scheduler and workers always start an HTTP server (health, metrics, info pages), even
+    # without a dashboard: without one it serves no page at all.
+    private: dict[str, Any] = {} if dashboard is not None else {"distributed.scheduler.http.routes": [],
+                                                "distributed.worker.http.routes": []}
     try:
-        with dask.config.set(cluster_settings(keep_freed_memory)), LocalCluster(
-            n_workers=resolve_workers(n_workers), threads_per_worker=1, processes=True,
-            dashboard_address=":0",  # any free port: a fixed :8787 collides with other clusters
+        with dask.config.set({**cluster_settings(keep_freed_memory), **private}), LocalCluster(
+            n_workers=resolve_workers(n_workers), threads_per_worker=1, processes=True, host=LOOPBACK,
+            dashboard_address=f"{LOOPBACK}:0",  # any free port: a fixed :8787 collides with other clusters
+            scheduler_kwargs={"dashboard": dashboard is not None},
             silence_logs=logging.ERROR,
         ) as cluster:
+            if dashboard is not None:
+                dashboard(cluster.dashboard_link)
             yield cluster.scheduler_address
     finally:
         _restore_environ(environ)

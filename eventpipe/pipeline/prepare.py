@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -29,10 +30,11 @@ from typing import TYPE_CHECKING, Any
 
 from eventpipe.frames import IntegrationSpec
 from eventpipe.pipeline.dask import dask_client, run_tasks
+from eventpipe.pipeline.storage import storage_errors
 from eventpipe.sources import get_dataset
 from eventpipe.store import frames as frames_store
 from eventpipe.store.events.writer import is_store_complete
-from eventpipe.store.location import normalize, size_on_disk
+from eventpipe.store.location import normalize, remove, size_on_disk
 from eventpipe.store.lock import store_lock
 from eventpipe.store.markers import COMPLETE, read_attrs
 
@@ -144,10 +146,11 @@ def _download_step(name: str, root: Path, progress: bool) -> StepResult:
     return StepResult("download", status, time.perf_counter() - started, detail)
 
 
-def _convert_step(name: str, root: Path, workers: int | None, scheduler: str | Client | None, progress: bool) -> StepResult:
+def _convert_step(name: str, root: Path, workers: int | None, scheduler: str | Client | None, progress: bool,
+                  dashboard: Callable[[str], None] | None) -> StepResult:
     from eventpipe.pipeline.convert import convert
 
-    result = convert(name, root, workers=workers, scheduler=scheduler, progress=progress)
+    result = convert(name, root, workers=workers, scheduler=scheduler, progress=progress, dashboard=dashboard)
     samples = sum(result.num_samples.values())
     detail = f"{samples} samples, {result.events_total / 1e6:.2f} M events"
     if result.skipped:
@@ -191,6 +194,7 @@ def integrate_store(
     progress: bool = True,
     overwrite: bool = False,
     block_events: int = frames_store.BLOCK_EVENTS,
+    dashboard: Callable[[str], None] | None = None,
 ) -> IntegrateResult:
     """The integrate step: events store -> frames store, one Dask task per unfinished block.
 
@@ -204,35 +208,45 @@ def integrate_store(
     es = EventsStore.open(events_location)
     splits = {s: es.split(s) for s in es.splits}  # index arrays load once, here
     header = _header(es, splits, spec, block_events)
-    with store_lock(frames_location):
+    attrs = read_attrs(frames_location)
+    if attrs is not None and attrs.get(COMPLETE) and attrs.get("fingerprint") == header.fingerprint:
+        # up to date: read, never locked or written, so a read-only root works too
+        return IntegrateResult("up-to-date", attrs, 0, 0, time.perf_counter() - started)
+    with storage_errors(frames_location), store_lock(frames_location):
         status = frames_store.begin(frames_location, header, overwrite=overwrite)
         if status == "complete":
             return IntegrateResult("up-to-date", read_attrs(frames_location) or {}, 0, 0, time.perf_counter() - started)
-        if status == "resume":  # keep the blocks the store was planned with
-            header = replace(header, blocks=(read_attrs(frames_location) or {})["blocks"])
-        todo = []
-        for split in header.splits:
-            bounds = header.blocks[split]
-            done = frames_store.completed_blocks(frames_location, split, len(bounds) - 1) if status == "resume" else set()
-            todo += [(events_location, frames_location, split, j, bounds[j], bounds[j + 1], spec,
-                      header.source_fingerprint) for j in range(len(bounds) - 1) if j not in done]
-        if frames_location.startswith("memory://") and scheduler is None:
-            scheduler = "synchronous"  # worker processes cannot see this process's memory file system
-        events = sum(int(splits[a[2]].offsets[a[5]] - splits[a[2]].offsets[a[4]]) for a in todo)
-        if workers is None and scheduler is None and events < SMALL_JOB_EVENTS:
-            workers = 1
-        # the blocks' futures, released once the store is final: a local scheduler forgetting them
-        # in this process would take turns with finalize and slow it down
-        finished: list[Any] = []
-        if todo:
-            with dask_client(workers, scheduler, n_tasks=len(todo), keep_freed_memory=True) as client:
-                finished = run_tasks(integrate_block, todo, client, progress=progress, collect=False,
-                                     desc=f"integrate {es.dataset} {spec.name}", unit="sample",
-                                     weight=lambda a: a[5] - a[4],
-                                     cost=lambda a: float(splits[a[2]].offsets[a[5]] - splits[a[2]].offsets[a[4]]))
-        attrs = frames_store.finalize(frames_location, header, {s: sp.labels for s, sp in splits.items()},
-                                      {s: sp.meta_columns for s, sp in splits.items()})
-        del finished
+        try:
+            if status == "resume":  # keep the blocks the store was planned with
+                header = replace(header, blocks=(read_attrs(frames_location) or {})["blocks"])
+            todo = []
+            for split in header.splits:
+                bounds = header.blocks[split]
+                done = frames_store.completed_blocks(frames_location, split, len(bounds) - 1) if status == "resume" else set()
+                todo += [(events_location, frames_location, split, j, bounds[j], bounds[j + 1], spec,
+                          header.source_fingerprint) for j in range(len(bounds) - 1) if j not in done]
+            if frames_location.startswith("memory://") and scheduler is None:
+                scheduler = "synchronous"  # worker processes cannot see this process's memory file system
+            events = sum(int(splits[a[2]].offsets[a[5]] - splits[a[2]].offsets[a[4]]) for a in todo)
+            if workers is None and scheduler is None and events < SMALL_JOB_EVENTS:
+                workers = 1
+            # the blocks' futures, released once the store is final: a local scheduler forgetting them
+            # in this process would take turns with finalize and slow it down
+            finished: list[Any] = []
+            if todo:
+                with dask_client(workers, scheduler, n_tasks=len(todo), keep_freed_memory=True,
+                                 dashboard=dashboard) as client:
+                    finished = run_tasks(integrate_block, todo, client, progress=progress, collect=False,
+                                         desc=f"integrate {es.dataset} {spec.name}", unit="sample",
+                                         weight=lambda a: a[5] - a[4],
+                                         cost=lambda a: float(splits[a[2]].offsets[a[5]] - splits[a[2]].offsets[a[4]]))
+            attrs = frames_store.finalize(frames_location, header, {s: sp.labels for s, sp in splits.items()},
+                                          {s: sp.meta_columns for s, sp in splits.items()})
+            del finished
+        except Exception:
+            if status == "new":  # a failed run (a plugin's error, say) leaves no half store; a killed one does
+                remove(frames_location)
+            raise
     return IntegrateResult("prepared" if status == "new" else "resumed", attrs, sum(a[5] - a[4] for a in todo),
                            events, time.perf_counter() - started)
 
@@ -283,6 +297,7 @@ def prepare(
     dry_run: bool = False,
     overwrite: bool = False,
     block_events: int = frames_store.BLOCK_EVENTS,
+    dashboard: Callable[[str], None] | None = None,
 ) -> PrepareResult:
     """Make dataset ``name``'s frames store for ``spec`` under ``root``, doing only what is missing.
 
@@ -305,6 +320,9 @@ def prepare(
         Replace a frames store whose fingerprint differs instead of refusing it.
     block_events
         Events per block (one task); changes how work is split, never the frames.
+    dashboard
+        Start each local cluster's Dask dashboard (on 127.0.0.1) and call this with its URL; without
+        it the clusters have none.
 
     Raises
     ------
@@ -330,12 +348,13 @@ def prepare(
         steps.append(StepResult("download", "skipped", 0.0, "events store complete, raw files not needed"))
         steps.append(StepResult("convert", "up-to-date", 0.0, "events store complete"))
     else:
-        steps.append(_download_step(dataset.name, root, progress))
-        steps.append(_convert_step(dataset.name, root, workers, scheduler, progress))
+        with storage_errors(dataset.raw_dir(root).parent):  # raw files and the folders they are made in
+            steps.append(_download_step(dataset.name, root, progress))
+        steps.append(_convert_step(dataset.name, root, workers, scheduler, progress, dashboard))
     if spec is None or frames_location is None:
         return PrepareResult(**base, status="up-to-date", steps=tuple(steps), seconds=time.perf_counter() - started)
     done = integrate_store(events_location, frames_location, spec, workers=workers, scheduler=scheduler,
-                           progress=progress, overwrite=overwrite, block_events=block_events)
+                           progress=progress, overwrite=overwrite, block_events=block_events, dashboard=dashboard)
     status, attrs, samples, events, seconds = done.status, done.attrs, done.samples, done.events, done.seconds
     num_samples = dict(attrs.get("num_samples", {}))
     num_frames = dict(attrs.get("num_frames", {}))

@@ -40,15 +40,19 @@ def store_status(spec: DatasetSpec, root: str | os.PathLike[str]) -> str:
     return "converted" if attrs.get(COMPLETE) else "partial"
 
 
-def frames_stores(spec: DatasetSpec, root: str | os.PathLike[str]) -> list[str]:
-    """Names of the frames stores present under ``root/<name>/frames``."""
+def frames_stores(spec: DatasetSpec, root: str | os.PathLike[str], *, complete: bool = True) -> list[str]:
+    """Names of the finished frames stores under ``root/<name>/frames`` (``complete=False``: those an
+    interrupted run left unfinished, which the next ``prepare`` with the same options resumes)."""
+    from eventpipe.store.markers import is_complete
+
     folder = spec.frames_root(root)
-    return sorted(p.name for p in folder.glob("*.zarr")) if folder.is_dir() else []
+    found = sorted(p for p in folder.glob("*.zarr") if p.is_dir()) if folder.is_dir() else []
+    return [p.name for p in found if is_complete(str(p)) == complete]
 
 
 def catalogue(root: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """One row per registered dataset: name, title, sensor, classes, splits, size, license, manual
-    download, and local status (raw files present, events store, frames stores)."""
+    download, and local status (raw files present, events store, finished and interrupted frames stores)."""
     rows = []
     for name in dataset_names():
         spec = get_dataset(name)
@@ -64,6 +68,7 @@ def catalogue(root: str | os.PathLike[str]) -> list[dict[str, Any]]:
             "raw": spec.raw_present(root),
             "store": store_status(spec, root),
             "frames": frames_stores(spec, root),
+            "frames_interrupted": frames_stores(spec, root, complete=False),
             "root": str(Path(root) / spec.name),
         })
     return rows

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from eventpipe.errors import EventpipeError, storage_error
 from eventpipe.events import SensorSize
 from eventpipe.synth.config import GESTURE_SENSOR, LIGHTINGS, GestureConfig
 from eventpipe.synth.motion import GESTURE_CLASSES
@@ -40,7 +41,11 @@ def _write_text(path: Path, text: str) -> None:
 def _replace_atomically(final: Path, write: Callable[[Path], object]) -> Path:
     """Write through ``write(tmp_path)`` and rename, so an interrupted run never leaves a truncated file."""
     tmp = final.with_name(final.name + ".part")
-    write(tmp)
+    try:
+        write(tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk gets its space back
+        raise
     os.replace(tmp, final)
     return final
 
@@ -54,10 +59,24 @@ def write_raw(
     -------
     The written paths: each recording's ``.aedat`` then its ``_labels.csv``, in recording order, then
     ``trials_to_train.txt`` and ``trials_to_test.txt``.
+
+    Raises
+    ------
+    StorageError
+        The disk is full or ``raw_dir`` is not writable (one line naming the file).
     """
+    try:
+        return _write_raw(Path(raw_dir), config, progress)
+    except OSError as exc:
+        error = storage_error(exc, raw_dir)  # permission errors of other paths: reading, not writing
+        if error is None or isinstance(exc, EventpipeError):
+            raise
+        raise error from None
+
+
+def _write_raw(root: Path, config: GestureConfig, progress: bool) -> list[Path]:
     from eventpipe.readers.aedat3 import write_aedat3
 
-    root = Path(raw_dir)
     root.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     train: list[str] = []

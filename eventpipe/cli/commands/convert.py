@@ -18,6 +18,11 @@ from eventpipe.cli.common import (
 )
 
 
+def show_dashboard(url: str) -> None:
+    """Print a local cluster's dashboard URL (on stderr: stdout may be JSON)."""
+    typer.echo(f"dashboard: {url}", err=True)
+
+
 def parse_option(text: str) -> tuple[str, Any]:
     """``KEY=VALUE`` -> ``(key, value)``; the value is read as JSON when it parses (numbers), else a string."""
     from eventpipe.errors import ConfigError
@@ -44,6 +49,9 @@ def convert_command(
     option: Annotated[list[str] | None, typer.Option(
         "--option", "-o", metavar="KEY=VALUE", help="A dataset option, repeatable (e.g. -o split_scheme=first_100 "
         "for cifar10dvs, -o test_fraction=0.2).", show_default=False)] = None,
+    dashboard: Annotated[bool, typer.Option(
+        "--dashboard", help="Give the local Dask cluster a dashboard (on 127.0.0.1 only) and print its URL; "
+        "work small enough to run in this process starts no cluster.")] = False,
     json_out: JsonOption = False,
 ) -> None:
     """Convert ROOT/NAME/raw into the events store ROOT/NAME/events.zarr.
@@ -55,7 +63,8 @@ def convert_command(
 
     options = dict(parse_option(o) for o in option or ())
     result = convert(name, resolve_root(root), workers=workers, scheduler=scheduler, on_error=on_error,
-                     progress=show_progress(json_out), **options)
+                     progress=show_progress(json_out),
+                     dashboard=show_dashboard if dashboard else None, **options)
     if json_out:
         typer.echo(json.dumps({**result.__dict__, "events_total": result.events_total}))
         return

@@ -10,6 +10,7 @@ import typer
 
 from eventpipe.cli import integration
 from eventpipe.cli.app import app
+from eventpipe.cli.commands.convert import show_dashboard
 from eventpipe.cli.common import (
     JsonOption,
     RootOption,
@@ -55,6 +56,9 @@ def prepare_command(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what each step would do; change nothing.")] = False,
     overwrite: Annotated[bool, typer.Option(
         "--overwrite", help="Replace a frames store with another fingerprint instead of refusing it.")] = False,
+    dashboard: Annotated[bool, typer.Option(
+        "--dashboard", help="Give the local Dask cluster a dashboard (on 127.0.0.1 only) and print its URL; "
+        "work small enough to run in this process starts no cluster.")] = False,
     json_out: JsonOption = False,
 ) -> None:
     """Make the frames store ROOT/NAME/frames/<spec>.zarr, running download, convert and integrate as needed.
@@ -66,5 +70,6 @@ def prepare_command(
 
     spec = integration.spec_from_options(integration.given(locals()))
     result = prepare(name, resolve_root(root), spec, workers=workers, scheduler=scheduler,
-                     progress=show_progress(json_out), dry_run=dry_run, overwrite=overwrite)
+                     progress=show_progress(json_out), dry_run=dry_run, overwrite=overwrite,
+                     dashboard=show_dashboard if dashboard else None)
     typer.echo(json.dumps(result.to_dict()) if json_out else _summary(result))
