@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import shutil
@@ -22,6 +23,7 @@ from eventpipe.errors import (
     FormatError,
     ManualDownloadRequired,
     UnsafeArchiveError,
+    storage_error,
 )
 from eventpipe.fetch.extract import extract_archive, move_entries
 from eventpipe.fetch.hashing import first_mismatch, hash_file
@@ -97,6 +99,26 @@ def resolve_manifest(name: str, manifest: Manifest | str | Path | None = None) -
     return loaded
 
 
+def _storage_errors(fn: Callable[..., DownloadResult]) -> Callable[..., DownloadResult]:
+    """``fn(name, root, ...)`` with a full or unwritable data root reported in one line (:func:`storage_error`)."""
+
+    @functools.wraps(fn)
+    def wrapper(name: str, root: str | Path, *args: Any, **kwargs: Any) -> DownloadResult:
+        try:
+            return fn(name, root, *args, **kwargs)
+        except EventpipeError:
+            raise
+        except OSError as exc:
+            folder = Path(root).expanduser()
+            mapped = storage_error(exc, folder, folder)
+            if mapped is None:
+                raise
+            raise mapped from exc
+
+    return wrapper
+
+
+@_storage_errors
 def download_dataset(
     name: str,
     root: str | Path,
