@@ -31,7 +31,14 @@ def datasets_command(root: RootOption = None, json_out: JsonOption = False) -> N
         "download": "manual" if r["manual_download"] else "auto",
         "raw": "yes" if r["raw"] else "-",
         "events store": r["store"],
-        "frames": len(r["frames"]) or "-",
+        "frames": _frames_cell(len(r["frames"]), len(r.get("frames_interrupted", ()))),
     } for r in rows]
     typer.echo(format_table(table))
     typer.echo(f"\nroot: {data_root}")
+
+
+def _frames_cell(finished: int, interrupted: int) -> str:
+    """``2``, ``2 (+1 interrupted)`` or ``-``: finished frames stores, and unfinished ones a rerun resumes."""
+    if not finished and not interrupted:
+        return "-"
+    return f"{finished}" + (f" (+{interrupted} interrupted)" if interrupted else "")
