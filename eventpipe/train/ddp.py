@@ -11,7 +11,9 @@ minutes); for a large dataset run ``eventpipe prepare`` once before launching ``
 from __future__ import annotations
 
 import atexit
+import datetime as _dt
 import os
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,8 +54,8 @@ def init_distributed(device: torch.device) -> DistContext:
     """Join the process group that ``torchrun`` describes in the environment (or stay single).
 
     Uses NCCL when ``device`` is CUDA and gloo otherwise. The group is created once per process and
-    reused by later calls (several trainings in one script), then destroyed when the process exits:
-    creating a second default group on the same ``torchrun`` store can hang.
+    reused by later calls (several trainings in one script), then torn down when the process exits
+    (see :func:`_teardown`): creating a second default group on the same ``torchrun`` store can hang.
     """
     world = _env_int("WORLD_SIZE", 1)
     if world <= 1:
@@ -64,12 +66,42 @@ def init_distributed(device: torch.device) -> DistContext:
     if not dist.is_initialized():
         backend = "nccl" if device.type == "cuda" else "gloo"
         dist.init_process_group(backend=backend, rank=_env_int("RANK", 0), world_size=world)
-        atexit.register(_destroy)
+        atexit.register(_teardown)
     return DistContext(rank=dist.get_rank(), world_size=dist.get_world_size(), local_rank=local_rank)
 
 
-def _destroy() -> None:
-    if dist.is_initialized():
+EXIT_BARRIER_TIMEOUT = _dt.timedelta(minutes=5)
+"""How long a rank that exits cleanly waits at exit for the others (gloo) before closing its connections."""
+
+_failed = False
+
+
+def note_failure() -> None:
+    """Mark this process as failed: at exit it closes its connections without waiting for the other ranks,
+    which may be blocked in a collective that it will never join (``torchrun`` then stops them)."""
+    global _failed
+    _failed = True
+
+
+def _teardown() -> None:
+    """At exit: wait for every rank, then destroy the process group.
+
+    Without the barrier a fast rank closes its connections while a slow one still uses them, and gloo's
+    threads in the slow rank abort the process. The barrier is skipped after a failure, in
+    :func:`train` (:func:`note_failure`) or anywhere else in the script (an uncaught exception).
+    """
+    if not dist.is_initialized():
+        return
+    try:
+        if not _failed and getattr(sys, "last_value", None) is None:
+            if dist.get_backend() == "gloo":
+                dist.monitored_barrier(timeout=EXIT_BARRIER_TIMEOUT)
+            else:
+                dist.barrier()
+    except RuntimeError as exc:  # another rank failed or left: close ours anyway
+        print(f"rank {dist.get_rank()}: exit barrier failed ({str(exc).splitlines()[0]}); closing anyway",
+              file=sys.stderr)
+    finally:
         dist.destroy_process_group()
 
 

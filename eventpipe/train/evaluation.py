@@ -168,13 +168,12 @@ def evaluate_checkpoint(
     its test split. ``data`` (a :class:`~eventpipe.train.data.DataBundle`) and ``model`` replace what
     the config would build (the checkpoint's weights are loaded into ``model``).
     """
-    from tqdm.auto import tqdm
-
     from eventpipe.collate import pad_sequence_collate_time_first
     from eventpipe.train.checkpoint import load_checkpoint
     from eventpipe.train.config import TrainConfig
     from eventpipe.train.data import build_data
     from eventpipe.train.ddp import DistContext
+    from eventpipe.train.progress import progress as progress_bar
     from eventpipe.train.runtime import autocast_dtype, resolve_device, seed_worker
     from eventpipe.train.sampling import ShardSampler
 
@@ -210,8 +209,7 @@ def evaluate_checkpoint(
         worker_init_fn=seed_worker if n_workers else None,
         pin_memory=dev.type == "cuda",
     )
-    bar = tqdm(total=len(data.test), desc=f"evaluate {config.data.test_split}", unit="sample", leave=False,
-               disable=not progress)
+    bar = progress_bar(len(data.test), 0, f"evaluate {config.data.test_split}", enabled=progress)
     try:
         result = run_eval(model, loader, config.loss, num_classes=len(classes), device=dev, ctx=ctx,
                           amp=config.train.amp, amp_dtype=autocast_dtype(dev),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -35,11 +36,13 @@ from eventpipe.train.ddp import (
     barrier,
     broadcast_object,
     init_distributed,
+    note_failure,
 )
 from eventpipe.train.evaluation import EvalResult, reset_state, run_eval, to_device
 from eventpipe.train.losses import compute_loss, predict
 from eventpipe.train.metrics import MetricsWriter
 from eventpipe.train.optim import build_optimizer, build_scheduler
+from eventpipe.train.progress import progress as progress_bar
 from eventpipe.train.runtime import (
     StopRequest,
     autocast_dtype,
@@ -70,6 +73,8 @@ class TrainResult:
     samples_per_s: float
     output: str
     interrupted: bool = False
+    already_complete: bool = False
+    """The resumed checkpoint had finished every epoch: nothing was trained by this call."""
     history: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     def summary(self) -> dict[str, Any]:
@@ -154,6 +159,7 @@ class _Run:
         self.best_accuracy = -1.0
         self.best_epoch = 0
         self.last_eval: EvalResult | None = None
+        self.best_eval: EvalResult | None = None  # the best epoch's, when this call evaluated it
 
     # -- checkpoints ---------------------------------------------------------------------------------
     def restore(self, ck: dict[str, Any]) -> bool:
@@ -231,10 +237,7 @@ class _Run:
         )
 
     def _bar(self, total: int, initial: int, desc: str) -> Any:
-        from tqdm.auto import tqdm
-
-        return tqdm(total=total, initial=initial, desc=desc, unit="sample", leave=False,
-                    disable=not self.progress, dynamic_ncols=True)
+        return progress_bar(total, initial, desc, enabled=self.progress)
 
     def _oom(self, what: str, exc: BaseException) -> TrainingError:
         b = self.cfg.data.batch_size
@@ -261,14 +264,11 @@ class _Run:
             start = time.perf_counter()
             for batch in loader:
                 try:
-                    loss_value, correct, n = self._train_step(batch)
+                    loss_value, correct, n, stop = self._train_step(batch)
                 except Exception as exc:
                     if is_out_of_memory(exc):
                         raise self._oom(f"step {self.step + 1}", exc) from None
                     raise
-                if loss_value is None:  # a stop was requested before this step was applied
-                    p["seconds"] += time.perf_counter() - start
-                    return False
                 self.step += 1
                 p["loss_sum"] += loss_value * n
                 p["correct"] += correct
@@ -276,6 +276,9 @@ class _Run:
                 bar.update(n * self.ctx.world_size)
                 bar.set_postfix(loss=f"{p['loss_sum'] / max(p['count'], 1):.4f}",
                                 acc=f"{p['correct'] / max(p['count'], 1):.3f}", refresh=False)
+                if stop:
+                    p["seconds"] += time.perf_counter() - start
+                    return False
             if self.device.type == "cuda":
                 torch.cuda.synchronize(self.device)
             p["seconds"] += time.perf_counter() - start
@@ -283,10 +286,13 @@ class _Run:
             bar.close()
         return True
 
-    def _train_step(self, batch: Any) -> tuple[float | None, float, int]:
-        # the random state before this step: a stop requested during it rolls back to here, so the
-        # resumed run redoes the step with the same dropout draws
-        rng_before = ckpt_io.rng_state()
+    def _train_step(self, batch: Any) -> tuple[float, float, int, bool]:
+        """One optimizer step; the flag says a stop was requested (on any rank) before or during it.
+
+        A requested stop is honoured after the step is applied, never by discarding a step whose forward
+        pass already ran: that pass has moved BatchNorm running statistics and drawn dropout masks, so a
+        discarded step would leave ``latest.pt`` in a state no uninterrupted run passes through.
+        """
         x, y, mask = to_device(batch, self.device)
         with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp):
             out = self.model(x)
@@ -299,10 +305,6 @@ class _Run:
                 f"{self.epoch + 1}, step {self.step + 1}: training diverged. Lower optimizer.lr, set "
                 "train.grad_clip, or check the input data; the last good checkpoint is checkpoints/latest.pt"
             )
-        if flags[0] > 0:
-            reset_state(self.model)
-            ckpt_io.set_rng_state(rng_before)
-            return None, 0.0, 0
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         if self.cfg.train.grad_clip > 0:
@@ -313,7 +315,7 @@ class _Run:
         reset_state(self.model)
         with torch.no_grad():
             correct = float((predict(out.detach(), mask) == y).sum().item())
-        return value, correct, int(y.shape[0])
+        return value, correct, int(y.shape[0]), flags[0] > 0
 
     def evaluate(self) -> EvalResult:
         if self.ctx.distributed:  # evaluate the plain module (no DDP collectives) with rank 0's buffers
@@ -361,6 +363,7 @@ class _Run:
         if improved:
             self.best_accuracy = result.accuracy
             self.best_epoch = self.epoch + 1
+            self.best_eval = result
         self.scheduler.step()
         self.epoch += 1
         self.step = 0
@@ -419,34 +422,68 @@ def train(
     device = resolve_device(config.train.device, local_rank)
     ctx = init_distributed(device)
     say = log or (tqdm.write if ctx.is_main else (lambda _msg: None))
-    ck: dict[str, Any] | None = None
-    if resume is not None:
-        ck = ckpt_io.load_checkpoint(resume)
-        _check_resumable(TrainConfig.from_dict(ck["config"], source=f"{ck['path']} config"), config)
-    if model is None:  # check the model section before any folder is made or data prepared
-        resolve_model_kwargs(config.model)
-    out_dir = _output_folder(config, ck, ctx)
-    with determinism(config.train.deterministic, device), StopRequest(say if ctx.is_main else None) as stop:
-        seed_everything(config.train.seed)
-        if data is None:
-            data = build_data(config, ctx, progress=progress, workers=prepare_workers,
-                              scheduler=dask_scheduler)
-        data = subset(data, config.data.limit_train, config.data.limit_test, config.train.seed)
-        if model is None:
-            model = build_model(config.model, num_classes=len(data.classes), sample=data.train[0][0])
-        seed_everything(config.train.seed + ctx.rank)
-        run = _Run(config, ctx, device, out_dir, data, model, progress, stop)
-        if ck is not None:
-            exact = run.restore(ck)
-            say(f"resuming {ck['path']} at epoch {run.epoch + 1}, step {run.step}")
-            if not exact:
-                say(f"note: the checkpoint was written by {ck.get('world_size', 1)} process(es), this run has "
-                    f"{ctx.world_size}; random draws (and a resumed epoch's sample order) differ from an "
-                    "uninterrupted run")
-        return _loop(run, stop_after, t_start, say)
+    new_folder: Path | None = None
+    try:
+        ck: dict[str, Any] | None = None
+        if resume is not None:
+            ck = ckpt_io.load_checkpoint(resume)
+            _check_resumable(TrainConfig.from_dict(ck["config"], source=f"{ck['path']} config"), config)
+            if int(ck["epoch"]) >= config.train.epochs:
+                return _complete(ck, config, ctx, t_start, say)
+        if model is None:  # check the model section before any folder is made or data prepared
+            resolve_model_kwargs(config.model)
+        out_dir, created = _output_folder(config, ck, ctx)
+        new_folder = out_dir if created else None
+        with determinism(config.train.deterministic, device), StopRequest(say if ctx.is_main else None) as stop:
+            seed_everything(config.train.seed)
+            if data is None:
+                data = build_data(config, ctx, progress=progress, workers=prepare_workers,
+                                  scheduler=dask_scheduler)
+            data = subset(data, config.data.limit_train, config.data.limit_test, config.train.seed)
+            if model is None:
+                model = build_model(config.model, num_classes=len(data.classes), sample=data.train[0][0])
+            seed_everything(config.train.seed + ctx.rank)
+            run = _Run(config, ctx, device, out_dir, data, model, progress, stop)
+            if ck is not None:
+                exact = run.restore(ck)
+                say(f"resuming {ck['path']} at epoch {run.epoch + 1}, step {run.step}")
+                if not exact:
+                    say(f"note: the checkpoint was written by {ck.get('world_size', 1)} process(es), this run "
+                        f"has {ctx.world_size}; random draws (and a resumed epoch's sample order) differ from an "
+                        "uninterrupted run")
+            return _loop(run, stop_after, t_start, say)
+    except BaseException:
+        note_failure()
+        if new_folder is not None and ctx.is_main and not (new_folder / "checkpoints").exists():
+            shutil.rmtree(new_folder, ignore_errors=True)  # failed before its first checkpoint: leave no stub
+        raise
 
 
-def _output_folder(config: TrainConfig, ck: dict[str, Any] | None, ctx: DistContext) -> Path:
+def _complete(ck: dict[str, Any], config: TrainConfig, ctx: DistContext, t_start: float,
+              say: Callable[[str], None]) -> TrainResult:
+    """The summary of a checkpoint that has finished every epoch (no data is built, nothing is written)."""
+    path = Path(ck["path"])
+    out = path.parent.parent if path.parent.name == "checkpoints" else path.parent
+    history = [dict(r) for r in ck.get("history", [])]
+    say(f"{path} is already complete ({int(ck['epoch'])}/{config.train.epochs} epochs); nothing to train")
+    samples = sum(float(r["train_samples"]) for r in history)
+    seconds = sum(float(r["train_seconds"]) for r in history)
+    barrier(ctx)
+    return TrainResult(
+        best_accuracy=max(float(ck.get("best_accuracy", 0.0)), 0.0),
+        best_epoch=int(ck.get("best_epoch", 0)),
+        final_accuracy=history[-1]["test_accuracy"] if history else 0.0,
+        epochs=int(ck["epoch"]),
+        seconds=time.perf_counter() - t_start,
+        samples_per_s=samples / seconds if seconds > 0 else 0.0,
+        output=str(out.resolve()),
+        already_complete=True,
+        history=history,
+    )
+
+
+def _output_folder(config: TrainConfig, ck: dict[str, Any] | None, ctx: DistContext) -> tuple[Path, bool]:
+    """The run folder (made, with ``config.toml``) and whether this call created it."""
     if config.train.output:
         out = Path(config.train.output).expanduser()
     elif ck is not None and Path(ck["path"]).parent.name == "checkpoints":
@@ -454,11 +491,12 @@ def _output_folder(config: TrainConfig, ck: dict[str, Any] | None, ctx: DistCont
     else:
         out = default_output(config.name)
     out = Path(broadcast_object(str(out.resolve()), ctx))
+    created = not out.exists()
     if ctx.is_main:
         out.mkdir(parents=True, exist_ok=True)
         (out / "config.toml").write_text(config.to_toml(), encoding="utf-8")
     barrier(ctx)
-    return out
+    return out, created
 
 
 def _loop(run: _Run, stop_after: int | None, t_start: float, say: Callable[[str], None]) -> TrainResult:
@@ -516,12 +554,16 @@ def _pictures(run: _Run, say: Callable[[str], None]) -> None:
     from eventpipe.train.firing import record_spikes
 
     folder = run.out_dir / "plots"
-    plots.plot_curves(run.history, folder / "curves.png")
-    if run.last_eval is not None:
+    plots.plot_curves(run.history, folder / "curves.png", best_epoch=run.best_epoch or None)
+    if run.best_eval is not None:  # the model in best.pt, which `eventpipe evaluate` uses
+        plots.plot_confusion(run.best_eval.confusion, run.data.classes, folder / "confusion.png",
+                             title=f"confusion matrix (test, best epoch {run.best_epoch} = best.pt)")
+    elif run.last_eval is not None:
         plots.plot_confusion(run.last_eval.confusion, run.data.classes, folder / "confusion.png",
-                             title=f"confusion matrix (test, epoch {run.epoch})")
+                             title=f"confusion matrix (test, epoch {run.epoch}; best.pt is epoch {run.best_epoch})")
     if any(r.get("firing_rate") for r in run.history):
-        plots.plot_firing_rates(run.history, folder / "firing_rates.png")
+        types = {name: type(m).__name__ for name, m in run.raw_model.named_modules()}
+        plots.plot_firing_rates(run.history, folder / "firing_rates.png", layer_types=types)
     if len(run.data.test):
         x, y = run.data.test[0]
         x = torch.as_tensor(x).unsqueeze(1).to(run.device).float()

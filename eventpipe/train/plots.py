@@ -27,19 +27,30 @@ def _save(fig: Any, path: str | Path) -> Path:
     return path
 
 
-def plot_curves(history: Sequence[Mapping[str, Any]], path: str | Path) -> Path:
-    """Loss and accuracy per epoch, train and test, side by side."""
+def plot_curves(history: Sequence[Mapping[str, Any]], path: str | Path, *, best_epoch: int | None = None) -> Path:
+    """Loss and accuracy per epoch, train and test, side by side.
+
+    ``best_epoch`` (default: the epoch of the highest test accuracy) is marked on both panels: it is the
+    epoch saved as ``best.pt``.
+    """
     fig = _figure(10, 4)
     ax_loss, ax_acc = fig.subplots(1, 2)
     epochs = [int(r["epoch"]) for r in history]
-    for ax, metric, title in ((ax_loss, "loss", "loss"), (ax_acc, "accuracy", "accuracy")):
+    if best_epoch is None:
+        scored = [r for r in history if r.get("test_accuracy") is not None]
+        best_epoch = int(max(scored, key=lambda r: float(r["test_accuracy"]))["epoch"]) if scored else None
+    for ax, metric in ((ax_loss, "loss"), (ax_acc, "accuracy")):
         for split in ("train", "test"):
             key = f"{split}_{metric}"
             values = [float(r[key]) if r.get(key) is not None else np.nan for r in history]
             ax.plot(epochs, values, marker="o", markersize=3, label=split)
+        if best_epoch is not None and best_epoch in epochs:
+            ax.axvline(best_epoch, color="tab:green", linestyle="--", linewidth=1,
+                       label=f"best.pt (epoch {best_epoch})")
         ax.set_xlabel("epoch")
+        ax.set_ylabel(f"{metric} (mean over samples)" if metric == "loss" else "accuracy (fraction correct)")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_title(title)
+        ax.set_title(metric)
         ax.grid(alpha=0.3)
         ax.legend()
     ax_acc.set_ylim(0.0, 1.02)
@@ -69,31 +80,43 @@ def plot_confusion(confusion: np.ndarray, classes: Sequence[str], path: str | Pa
                     colour = "white" if rates[i, j] > 0.5 else "black"
                     ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=7, color=colour)
     accuracy = np.trace(cm) / max(cm.sum(), 1)
-    ax.set_title(f"{title}: accuracy {accuracy:.3f}")
+    ax.set_title(f"{title}\naccuracy {accuracy:.3f}", fontsize=10)
     return _save(fig, path)
 
 
-def plot_firing_rates(history: Sequence[Mapping[str, Any]], path: str | Path) -> Path:
-    """Mean firing rate of every spiking layer: the last epoch as bars, and its course over epochs."""
+def plot_firing_rates(history: Sequence[Mapping[str, Any]], path: str | Path, *,
+                      layer_types: Mapping[str, str] | None = None) -> Path:
+    """Mean firing rate of every spiking layer: the last epoch as bars, and its course over epochs.
+
+    ``layer_types`` maps a layer name to its module's class name, shown next to the name
+    (``features.2 (PLIFNode)``), since a bare position in the network says little.
+    """
     rows = [r for r in history if r.get("firing_rate")]
+    types = layer_types or {}
+
+    def label(name: str) -> str:
+        return f"{name} ({types[name]})" if name in types else name
+
     fig = _figure(11, 4)
     ax_bar, ax_line = fig.subplots(1, 2)
     if rows:
         layers = list(rows[-1]["firing_rate"])
         last = [float(rows[-1]["firing_rate"][name]) for name in layers]
         ax_bar.barh(range(len(layers)), last, color="tab:orange")
-        ax_bar.set_yticks(range(len(layers)), layers, fontsize=8)
+        ax_bar.set_yticks(range(len(layers)), [label(name) for name in layers], fontsize=8)
         ax_bar.invert_yaxis()
         epochs = [int(r["epoch"]) for r in rows]
         for name in layers:
-            ax_line.plot(epochs, [float(r["firing_rate"].get(name, np.nan)) for r in rows], label=name)
+            ax_line.plot(epochs, [float(r["firing_rate"].get(name, np.nan)) for r in rows], marker="o",
+                         markersize=3, label=label(name))
         if len(layers) <= 12:
             ax_line.legend(fontsize=7)
     ax_bar.set_xlabel("spikes per neuron per step")
-    ax_bar.set_title(f"firing rate per layer (epoch {rows[-1]['epoch']})" if rows else "no spiking layers")
+    ax_bar.set_title(f"firing rate per layer (test, epoch {rows[-1]['epoch']})" if rows else "no spiking layers")
+    ax_line.set_title("firing rate per layer over epochs (test)")
     ax_line.set_xlabel("epoch")
     ax_line.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax_line.set_ylabel("firing rate")
+    ax_line.set_ylabel("spikes per neuron per step")
     ax_line.grid(alpha=0.3)
     return _save(fig, path)
 

@@ -81,7 +81,9 @@ class StopRequest:
 
     The first signal asks the loop to stop at the next step boundary (it then saves ``latest``); a
     second Ctrl-C raises ``KeyboardInterrupt`` at once. Handlers are only installed from the main
-    thread and are restored on exit.
+    thread and are restored on exit. They are installed also where SIGINT was inherited as ignored
+    (a background job of a shell script): a SIGINT sent to the training process is meant for it, and
+    stopping cleanly is never worse than being killed later without a checkpoint.
     """
 
     def __init__(self, notify: Callable[[str], None] | None = None) -> None:

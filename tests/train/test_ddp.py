@@ -29,6 +29,8 @@ def run(out, **kwargs):
 r = run({out!r})
 part = run({part!r}, stop_after=1)
 resumed = run({part!r}, resume={part!r})
+import threading
+assert threading.enumerate() == [threading.main_thread()], threading.enumerate()  # nothing left running at exit
 rank = os.environ["RANK"]
 with open(os.path.join({result!r}, f"rank{{rank}}.json"), "w") as f:
     json.dump({{"history": r.history, "output": r.output, "epochs": r.epochs, "part_epochs": part.epochs,
@@ -64,6 +66,7 @@ def test_two_process_gloo_matches_single_process_and_resumes(tmp_path: Path) -> 
         stdout, stderr = proc.communicate()
         pytest.fail("torchrun did not finish in 280 s:\n" + stdout[-3000:] + stderr[-3000:])
     assert proc.returncode == 0, stdout[-3000:] + stderr[-3000:]
+    assert "terminate called" not in stderr and "exit barrier failed" not in stderr, stderr[-3000:]
     r0 = json.loads((results / "rank0.json").read_text())
     r1 = json.loads((results / "rank1.json").read_text())
     assert r0["output"] == r1["output"] == str(tmp_path / "ddp")  # one folder for the job
@@ -86,3 +89,43 @@ def test_two_process_gloo_matches_single_process_and_resumes(tmp_path: Path) -> 
     out = tmp_path / "ddp"
     assert [json.loads(line)["epoch"] for line in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2]
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["best.pt", "latest.pt"]
+
+
+FAILING_SCRIPT = """
+import os, sys
+sys.path.insert(0, {here!r})
+from train_toy import bundle, config, tiny_net
+from eventpipe.train.loop import train
+model = tiny_net(dropout=0.0)
+if os.environ["RANK"] == "1":
+    def fail(module, inputs):
+        raise RuntimeError("rank 1 failed")
+    model.register_forward_pre_hook(fail)
+try:
+    train(config({out!r}), data=bundle(), model=model, progress=False, log=lambda _m: None)
+except RuntimeError as exc:  # as the CLI does: one line, exit code 2
+    print(exc, file=sys.stderr)
+    sys.exit(2)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_a_failing_rank_ends_the_job_without_waiting_at_exit(tmp_path: Path) -> None:
+    """Rank 1 fails at its first step while rank 0 waits in a collective: rank 1 must not wait for rank 0
+    at exit (the exit barrier is for clean exits), so torchrun sees the failure and ends the job."""
+    script = tmp_path / "fail.py"
+    script.write_text(textwrap.dedent(FAILING_SCRIPT.format(here=str(HERE), out=str(tmp_path / "run"))))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(script)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=tmp_path, start_new_session=True,
+    )
+    try:
+        _, stderr = proc.communicate(timeout=90)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail("the job hung after rank 1 failed")
+    assert proc.returncode != 0
+    assert "rank 1 failed" in stderr and "exit barrier failed" not in stderr, stderr[-3000:]
+    assert not (tmp_path / "run").exists()  # failed before its first checkpoint

@@ -73,12 +73,15 @@ def test_resume_after_epoch_matches_uninterrupted(tmp_path: Path) -> None:
 
 
 def test_sigint_mid_epoch_saves_latest_and_resume_matches(tmp_path: Path) -> None:
-    """SIGINT during step 5 of epoch 2: that step is not applied, latest.pt records epoch 1 + 4 steps,
-    and the resumed run ends exactly where an uninterrupted run does."""
-    full = _run(tmp_path / "full")
-    model = tiny_net()
-    calls = {"n": 0}
+    """SIGINT during the forward pass of step 5 of epoch 2: that step is completed, then latest.pt records
+    epoch 1 + 5 steps, and the resumed run ends exactly where an uninterrupted run does, BatchNorm running
+    statistics and dropout draws included. SIGINT starts out ignored, as in a background job of a script:
+    the trainer still handles the signal sent to it, and puts the ignoring back afterwards."""
     steps_per_epoch = 96 // 8
+    full = train(config(str(tmp_path / "full")), data=bundle(), model=tiny_net(batch_norm=True), progress=False,
+                 log=lambda _m: None)
+    model = tiny_net(batch_norm=True)
+    calls = {"n": 0}
 
     def train_hook(module, inputs, output):
         if module.training:
@@ -87,17 +90,41 @@ def test_sigint_mid_epoch_saves_latest_and_resume_matches(tmp_path: Path) -> Non
                 os.kill(os.getpid(), signal.SIGINT)
 
     handle = model.register_forward_hook(train_hook)
-    r = train(config(str(tmp_path / "run")), data=bundle(), model=model, progress=False, log=lambda _m: None)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        r = train(config(str(tmp_path / "run")), data=bundle(), model=model, progress=False, log=lambda _m: None)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # the inherited disposition is restored
+    finally:
+        signal.signal(signal.SIGINT, previous)
     handle.remove()
     assert r.interrupted and r.epochs == 1
+    assert calls["n"] == steps_per_epoch + 5  # no forward pass after the signal
     ck = load_checkpoint(tmp_path / "run")
-    assert (ck["epoch"], ck["step"]) == (1, 4)
-    assert ck["partial"]["count"] == 4 * 8
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
-    resumed = train(config(str(tmp_path / "run")), resume=tmp_path / "run", data=bundle(), model=tiny_net(),
-                    progress=False, log=lambda _m: None)
+    assert (ck["epoch"], ck["step"]) == (1, 5)
+    assert ck["partial"]["count"] == 5 * 8
+    resumed = train(config(str(tmp_path / "run")), resume=tmp_path / "run", data=bundle(),
+                    model=tiny_net(batch_norm=True), progress=False, log=lambda _m: None)
     assert resumed.epochs == 3 and not resumed.interrupted
     assert comparable(resumed.history) == comparable(full.history)
+    w_full = load_checkpoint(tmp_path / "full")["model"]
+    w_res = load_checkpoint(tmp_path / "run")["model"]
+    assert any("running_mean" in k for k in w_full)
+    for k in w_full:
+        assert torch.equal(w_full[k], w_res[k]), k
+
+
+def test_resuming_a_finished_run_says_it_is_complete(tmp_path: Path) -> None:
+    done = _run(tmp_path / "run")
+    messages: list[str] = []
+    again = train(config(str(tmp_path / "run")), resume=tmp_path / "run", progress=False, log=messages.append)
+    assert again.already_complete and not again.interrupted and again.epochs == 3
+    assert messages == [f"{tmp_path / 'run' / 'checkpoints' / 'latest.pt'} is already complete (3/3 epochs); "
+                        "nothing to train"]
+    assert comparable(again.history) == comparable(done.history)
+    assert (again.best_accuracy, again.best_epoch, again.final_accuracy) == (
+        done.best_accuracy, done.best_epoch, done.final_accuracy)
+    assert again.samples_per_s == pytest.approx(
+        sum(r["train_samples"] for r in done.history) / sum(r["train_seconds"] for r in done.history))
 
 
 def test_resume_refuses_changed_math(tmp_path: Path) -> None:
@@ -136,6 +163,22 @@ def test_out_of_memory_suggests_smaller_sizes(tmp_path: Path) -> None:
     model.register_forward_pre_hook(oom)
     with pytest.raises(TrainingError, match=r"out of memory at epoch 1, step 1 .*batch_size=8, T=6.*--batch-size 4"):
         train(config(str(tmp_path / "run")), data=bundle(), model=model, progress=False, log=lambda _m: None)
+    assert not (tmp_path / "run").exists()  # failed before its first checkpoint: no folder with only config.toml
+
+
+def test_failed_run_keeps_a_folder_it_did_not_make(tmp_path: Path) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep")
+    model = tiny_net()
+
+    def fail(module, inputs):
+        raise RuntimeError("a bug in the model")
+
+    model.register_forward_pre_hook(fail)
+    with pytest.raises(RuntimeError, match="a bug in the model"):
+        train(config(str(out)), data=bundle(), model=model, progress=False, log=lambda _m: None)
+    assert (out / "notes.txt").read_text() == "keep"
 
 
 def test_variable_length_batches_are_masked(tmp_path: Path) -> None:

@@ -59,10 +59,24 @@ def test_pictures(tmp_path: Path) -> None:
     _is_png(plots.plot_curves(history, tmp_path / "curves.png"))
     cm = np.array([[5, 1, 0], [0, 3, 2], [1, 0, 4]])
     _is_png(plots.plot_confusion(cm, ["a", "b", "c"], tmp_path / "confusion.png"))
-    _is_png(plots.plot_firing_rates(history, tmp_path / "rates.png"))
+    _is_png(plots.plot_firing_rates(history, tmp_path / "rates.png", layer_types={"sn1": "PLIFNode"}))
     rng = np.random.default_rng(0)
     records = {"sn1": rng.random((16, 1000)) < 0.1, "sn2": rng.random((16, 7)) < 0.3}
     _is_png(plots.plot_spike_raster(records, tmp_path / "raster.png", max_neurons=50, title="sample"))
+
+
+def _green_pixels(path: Path) -> int:
+    """Pixels of matplotlib's ``tab:green`` (44, 160, 44), the colour of the best-epoch marker."""
+    with Image.open(path) as im:
+        rgb = np.asarray(im.convert("RGB")).astype(int)
+    return int((np.abs(rgb - np.array([44, 160, 44])).sum(-1) < 30).sum())
+
+
+def test_curves_mark_the_best_epoch(tmp_path: Path) -> None:
+    history = [_row(e) for e in (1, 2, 3)]
+    assert _green_pixels(plots.plot_curves(history, tmp_path / "best.png", best_epoch=2)) > 100
+    assert _green_pixels(plots.plot_curves(history, tmp_path / "auto.png")) > 100  # from history
+    assert _green_pixels(plots.plot_curves(history, tmp_path / "none.png", best_epoch=7)) == 0  # not in history
 
 
 def test_subsample_neurons_is_even_and_bounded() -> None:

@@ -50,11 +50,14 @@ def bundle(n_train: int = 96, n_test: int = 48, **kwargs: Any) -> DataBundle:
     return DataBundle(PatternFrames(n_train, seed=0, **kwargs), PatternFrames(n_test, seed=1, **kwargs), CLASSES)
 
 
-def tiny_net(seed: int = 0, dropout: float = 0.2) -> torch.nn.Module:
+def tiny_net(seed: int = 0, dropout: float = 0.2, batch_norm: bool = False) -> torch.nn.Module:
+    """Flatten -> Linear(16, 32) [-> BatchNorm1d] -> IF -> Dropout -> Linear(32, 4) -> IF."""
     torch.manual_seed(seed)
+    norm = [layer.BatchNorm1d(32)] if batch_norm else []
     return torch.nn.Sequential(
         layer.Flatten(),
         layer.Linear(16, 32),
+        *norm,
         neuron.IFNode(backend="torch"),
         layer.Dropout(dropout),
         layer.Linear(32, len(CLASSES)),

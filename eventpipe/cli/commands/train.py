@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from eventpipe.cli.app import app
 from eventpipe.cli.common import JsonOption, RootOption, SchedulerOption, state
+
+if TYPE_CHECKING:
+    from eventpipe.train.loop import TrainResult
 
 
 @app.command("train")
@@ -95,13 +98,22 @@ def train_command(
     if json_out:
         typer.echo(json.dumps(result.summary()))
     else:
-        typer.echo(
-            f"best test accuracy {result.best_accuracy:.4f} (epoch {result.best_epoch}), final "
-            f"{result.final_accuracy:.4f}; {result.epochs} epochs in {result.seconds:.1f} s, "
-            f"{result.samples_per_s:.1f} samples/s; run folder {result.output}"
-        )
+        typer.echo(_summary_line(result))
     if result.interrupted:
         raise typer.Exit(code=130)
+
+
+def _summary_line(result: TrainResult) -> str:
+    if not result.history:
+        return (f"stopped before the first epoch completed (no test accuracy yet); run folder {result.output}, "
+                f"continue with --resume {result.output}")
+    scores = (f"best test accuracy {result.best_accuracy:.4f} (epoch {result.best_epoch}), final "
+              f"{result.final_accuracy:.4f}")
+    if result.already_complete:
+        return (f"{result.output} is already complete ({result.epochs} epochs): {scores}; trained at "
+                f"{result.samples_per_s:.1f} samples/s")
+    return (f"{scores}; {result.epochs} epochs in {result.seconds:.1f} s, {result.samples_per_s:.1f} samples/s; "
+            f"run folder {result.output}")
 
 
 def _is_main_process() -> bool:
