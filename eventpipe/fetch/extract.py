@@ -39,6 +39,7 @@ from tqdm.auto import tqdm
 
 from eventpipe.errors import ConfigError, FormatError, UnsafeArchiveError
 from eventpipe.manifests import ARCHIVE_SUFFIXES, archive_kind
+from eventpipe.progress import bar_disabled
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _COPY_BYTES = 1 << 20
@@ -169,7 +170,7 @@ class _Budget:
 def _unpack(archive: Path, dest: Path, budget: _Budget, *, progress: bool) -> None:
     """Check and write every member of ``archive`` under the existing folder ``dest``."""
     checker = _Checker(archive)
-    with tqdm(desc=f"unpack {archive.name}", unit=" files", disable=not progress, leave=False) as bar:
+    with tqdm(desc=f"unpack {archive.name}", unit=" files", disable=bar_disabled(progress), leave=False) as bar:
         try:
             if archive_kind(archive.name) == "zip":
                 members = _zip_members(archive, _Budget(archive, budget.limits, budget.sizes, budget.prefix))

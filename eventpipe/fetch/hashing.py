@@ -8,6 +8,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from eventpipe.progress import bar_disabled
+
 #: Read size when hashing files on disk (bytes).
 CHUNK_BYTES = 1 << 20
 
@@ -56,7 +58,7 @@ def hash_file(path: Path, algorithms: Iterable[str], *, progress: bool = False) 
     """Hex digests of the whole file ``path`` for each algorithm (a progress bar in bytes when asked)."""
     digest = Digest(algorithms)
     with tqdm(total=path.stat().st_size, unit="B", unit_scale=True, unit_divisor=1024,
-              desc=f"check {path.name}", disable=not progress, leave=False) as bar:
+              desc=f"check {path.name}", disable=bar_disabled(progress), leave=False) as bar:
         digest.feed_file(path, bar=bar)
     return digest.hexdigests()
 

@@ -14,6 +14,7 @@ from eventpipe.errors import ChecksumMismatch
 from eventpipe.fetch.hashing import CHUNK_BYTES, Digest, first_mismatch, hash_file
 from eventpipe.fetch.transfer import partial_path
 from eventpipe.manifests import FileEntry, Manifest
+from eventpipe.progress import bar_disabled
 
 
 def human_size(nbytes: int) -> str:
@@ -115,7 +116,7 @@ def take_copy(entry: FileEntry, src: Path, dest: Path, *, link: bool = False, pr
             return "linked"
     digest = Digest(entry.checksums)
     with tqdm(total=actual_size, unit="B", unit_scale=True, unit_divisor=1024, desc=f"copy {entry.name}",
-              disable=not progress, leave=False) as bar, open(src, "rb") as fin, open(part, "wb") as fout:
+              disable=bar_disabled(progress), leave=False) as bar, open(src, "rb") as fin, open(part, "wb") as fout:
         while chunk := fin.read(CHUNK_BYTES):
             fout.write(chunk)
             digest.update(chunk)

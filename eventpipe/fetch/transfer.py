@@ -44,6 +44,7 @@ from eventpipe._version import __version__
 from eventpipe.errors import ChecksumMismatch, ConfigError, DownloadError
 from eventpipe.fetch.extract import UnpackLimits
 from eventpipe.fetch.hashing import Digest, first_mismatch
+from eventpipe.progress import bar_disabled
 
 #: Statuses worth retrying on the same URL (besides every 5xx).
 RETRY_STATUSES = frozenset({408, 425, 429})
@@ -317,7 +318,7 @@ def fetch_file(
     failures: list[str] = []
     unreachable: list[str] = []
     mismatches: list[ChecksumMismatch] = []
-    with tqdm(total=size, unit="B", unit_scale=True, unit_divisor=1024, desc=dest.name, disable=not progress,
+    with tqdm(total=size, unit="B", unit_scale=True, unit_divisor=1024, desc=dest.name, disable=bar_disabled(progress),
               position=position, leave=True, dynamic_ncols=True) as bar, requests.Session() as session:
         session.headers["User-Agent"] = f"eventpipe/{__version__}"
         if part.exists():

@@ -20,6 +20,7 @@ from eventpipe.fetch.download import generated_files, raw_dir_for, resolve_manif
 from eventpipe.fetch.hashing import first_mismatch, hash_file
 from eventpipe.fetch.records import unpacked_entries
 from eventpipe.manifests import FileEntry, Manifest
+from eventpipe.progress import bar_disabled
 
 #: Status of a check, best first.
 STATUSES = ("ok", "missing", "mismatch", "problem")
@@ -153,7 +154,7 @@ def _check_file(entry: FileEntry, raw_dir: Path, progress: bool) -> list[Check]:
     checks.append(Check(target, "unpacked", "ok", f"{len(entries)} top-level entries in {where}"))
     folder = raw_dir / where
     for member in tqdm(entry.members, desc=f"check {entry.name} members", unit=" files",
-                       disable=not progress or not entry.members, leave=False):
+                       disable=bar_disabled(progress and bool(entry.members)), leave=False):
         path = folder / member.path
         checks.append(_compare(_rel(raw_dir, path), "member", path, member.checksums, False))
     return checks
@@ -165,4 +166,4 @@ def _check_generated(raw_dir: Path, generator: str, progress: bool) -> list[Chec
         return [Check(_rel(raw_dir, raw_dir), "generated", "missing", "not generated yet")]
     return [_compare(_rel(raw_dir, raw_dir / rel), "generated", raw_dir / rel, {"sha256": str(info.get("sha256", ""))}, False)
             for rel, info in tqdm(sorted(files.items()), desc="check generated files", unit=" files",
-                                  disable=not progress, leave=False)]
+                                  disable=bar_disabled(progress), leave=False)]

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventpipe.errors import ConfigError
 from eventpipe.memory import malloc_environment, setting_enabled
+from eventpipe.progress import bar_disabled
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -276,7 +277,7 @@ def run_tasks(
 
     weights = [weight(a) if weight else 1 for a in args]
     results: list[Any] = []
-    with tqdm(total=sum(weights), desc=desc, unit=unit, disable=not progress, dynamic_ncols=True) as bar:
+    with tqdm(total=sum(weights), desc=desc, unit=unit, disable=bar_disabled(progress), dynamic_ncols=True) as bar:
         if client is None:
             for a, w in zip(args, weights, strict=True):
                 result = fn(*a)

@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 
 from eventpipe.errors import EventpipeError, storage_error
 from eventpipe.events import SensorSize
+from eventpipe.progress import bar_disabled
 from eventpipe.synth.config import GESTURE_SENSOR, LIGHTINGS, GestureConfig
 from eventpipe.synth.motion import GESTURE_CLASSES
 from eventpipe.synth.recording import Segment, synthesize_recording
@@ -81,7 +82,7 @@ def _write_raw(root: Path, config: GestureConfig, progress: bool) -> list[Path]:
     written: list[Path] = []
     train: list[str] = []
     test: list[str] = []
-    recordings = tqdm(config.recordings, desc="synthesising recordings", unit="rec", disable=not progress)
+    recordings = tqdm(config.recordings, desc="synthesising recordings", unit="rec", disable=bar_disabled(progress))
     for user, lighting in recordings:
         name = GestureConfig.recording_name(user, lighting)
         events, segments = synthesize_recording(config, user, lighting)
