@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import socket
+import sys
 import time
 from pathlib import Path
 
@@ -239,7 +240,10 @@ def test_proxy_environment_variables_are_honoured(server, tmp_path: Path, monkey
     assert req.proxied and req.host == "files.example.invalid"
 
 
-def test_progress_bar_shows_bytes_rate(server, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_progress_bar_shows_bytes_rate(server, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a terminal (bars are left out of logs; see tests/test_progress.py)."""
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     server.add("/a.bin", DATA)
     fetch_file([server.url("/a.bin")], tmp_path / "a.bin", checksums=SUMS, size=len(DATA), options=FAST,
                progress=True)

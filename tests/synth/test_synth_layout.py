@@ -120,7 +120,9 @@ def test_a_recording_does_not_depend_on_the_others(
         assert p.read_bytes() == full[p.name]
 
 
-def test_progress_bar_and_replacement(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_progress_bar_and_replacement(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # bars are drawn on terminals only
     params = {**SMALL, "users": 1, "test_users": 0, "lightings": ["natural"]}
     first = write_gesture_raw(tmp_path, progress=True, **params)  # type: ignore[arg-type]
     assert "synthesising" in capsys.readouterr().err
