@@ -46,6 +46,22 @@ def _env() -> dict[str, str]:
     return env
 
 
+def _torchrun(script: Path, cwd: Path, timeout: float, hung: str) -> tuple[int, str, str]:
+    """Run ``script`` on two ranks; on timeout kill the whole group (torchrun and both ranks) and fail."""
+    # A new session, so that on timeout the whole group is killed, never orphaned.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(script)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=cwd, start_new_session=True,
+    )
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate()
+        pytest.fail(f"{hung}:\n" + stdout[-3000:] + stderr[-3000:])
+    return proc.returncode, stdout, stderr
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_two_process_gloo_matches_single_process_and_resumes(tmp_path: Path) -> None:
@@ -54,18 +70,8 @@ def test_two_process_gloo_matches_single_process_and_resumes(tmp_path: Path) -> 
     results.mkdir()
     script.write_text(textwrap.dedent(SCRIPT.format(here=str(HERE), out=str(tmp_path / "ddp"),
                                                     part=str(tmp_path / "part"), result=str(results))))
-    # A new session, so that on timeout the whole group (torchrun and both ranks) is killed, never orphaned.
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(script)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=tmp_path, start_new_session=True,
-    )
-    try:
-        stdout, stderr = proc.communicate(timeout=280)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        stdout, stderr = proc.communicate()
-        pytest.fail("torchrun did not finish in 280 s:\n" + stdout[-3000:] + stderr[-3000:])
-    assert proc.returncode == 0, stdout[-3000:] + stderr[-3000:]
+    code, stdout, stderr = _torchrun(script, tmp_path, 280, "torchrun did not finish in 280 s")
+    assert code == 0, stdout[-3000:] + stderr[-3000:]
     assert "terminate called" not in stderr and "exit barrier failed" not in stderr, stderr[-3000:]
     r0 = json.loads((results / "rank0.json").read_text())
     r1 = json.loads((results / "rank1.json").read_text())
@@ -116,16 +122,7 @@ def test_a_failing_rank_ends_the_job_without_waiting_at_exit(tmp_path: Path) -> 
     at exit (the exit barrier is for clean exits), so torchrun sees the failure and ends the job."""
     script = tmp_path / "fail.py"
     script.write_text(textwrap.dedent(FAILING_SCRIPT.format(here=str(HERE), out=str(tmp_path / "run"))))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(script)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=tmp_path, start_new_session=True,
-    )
-    try:
-        _, stderr = proc.communicate(timeout=90)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        pytest.fail("the job hung after rank 1 failed")
-    assert proc.returncode != 0
+    code, _, stderr = _torchrun(script, tmp_path, 90, "the job hung after rank 1 failed")
+    assert code != 0
     assert "rank 1 failed" in stderr and "exit barrier failed" not in stderr, stderr[-3000:]
     assert not (tmp_path / "run").exists()  # failed before its first checkpoint
