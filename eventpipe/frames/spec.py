@@ -294,7 +294,7 @@ OPTIONS = (*MODE_ARGUMENTS, *_OPTIONS)
 def parse_duration(name: str, value: Any) -> Any:
     """A duration in whole µs from a string with a unit (``us``/``µs``, ``ms``, ``s``); ints are µs already.
 
-    Anything else is returned unchanged for :class:`IntegrationSpec` to reject with its own message.
+    Non-strings are returned unchanged for :class:`IntegrationSpec` to check with its own message.
 
     >>> parse_duration("duration_us", "10ms"), parse_duration("duration_us", "500us"), parse_duration("t", "1.5s")
     (10000, 500, 1500000)
