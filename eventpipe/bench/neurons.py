@@ -1,9 +1,10 @@
 """Benchmark of the multi-step LIF neuron: forward + backward through time on ``[T, N, C, H, W]``.
 
 On the CPU the fused torch backend is timed against autograd through a plain per-step loop
-(:func:`eventpipe.snn.dynamics.multistep_loop`) in the same run. On a GPU the CuPy kernels are timed against
-the torch backend, and their achieved memory bandwidth is reported as a fraction of the device's peak,
-measured in the same run as a device-to-device copy.
+(:func:`eventpipe.snn.dynamics.multistep_loop`) in the same run. On a GPU every GPU backend of
+:data:`eventpipe.snn.backends.BACKENDS` that can run here is timed against the torch backend, in float32 and
+float16, and each row's achieved memory bandwidth is reported as a fraction of the device's peak, measured in
+the same run as a device-to-device copy.
 
 Bytes moved by a fused forward + backward pass: the forward reads ``x`` and writes ``h`` and the spikes, the
 backward reads ``dL/dS`` and ``h`` and writes ``dL/dx``: ``6 * T * N * C * H * W * itemsize`` (the one-step
@@ -12,6 +13,8 @@ state vectors are negligible).
 
 from __future__ import annotations
 
+import functools
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,15 +22,18 @@ from typing import Any
 import torch
 
 from eventpipe.bench.report import best_time
-from eventpipe.errors import ConfigError
-from eventpipe.snn.cuda import backend as cuda_backend
+from eventpipe.errors import ConfigError, EventpipeError
+from eventpipe.snn.backends import BACKENDS, check_backend, run_multistep
 from eventpipe.snn.dynamics import NeuronSpec, multistep_loop
 from eventpipe.snn.fused import fused_multistep
+from eventpipe.snn.models import DVSGestureNet
+from eventpipe.snn.neuron import BaseNode
 
-__all__ = ["FULL_SHAPE", "SMALL_SHAPE", "bench_neurons", "device_copy_bandwidth"]
+__all__ = ["FULL_SHAPE", "GPU_SHAPE", "SMALL_SHAPE", "bench_neurons", "device_copy_bandwidth", "gesture_shapes"]
 
 FULL_SHAPE = (20, 16, 128, 32, 32)
 SMALL_SHAPE = (20, 2, 64, 32, 32)
+GPU_SHAPE = (16, 64, 65536)  # [T, N, C]: a wide fully connected layer
 _PASSES = 6  # sequence-sized reads and writes of a fused forward + backward pass
 
 
@@ -66,32 +72,61 @@ def _fwd_bwd(
     return _synchronized(run, device)
 
 
+def gesture_shapes(frames: int = 16, batch: int = 16) -> list[tuple[int, ...]]:
+    """The ``[T, N, ...]`` input of every neuron layer of the full ``DVSGestureNet`` on 128 x 128 frames."""
+    model = DVSGestureNet()
+    shapes: list[tuple[int, ...]] = []
+    hooks = [
+        m.register_forward_hook(lambda _m, inp, _out: shapes.append((frames, batch, *inp[0].shape[2:])))
+        for m in model.modules()
+        if isinstance(m, BaseNode)
+    ]
+    with torch.no_grad():
+        model(torch.zeros(1, 1, 2, 128, 128))
+    for hook in hooks:
+        hook.remove()
+    return shapes
+
+
+def _check_shape(shape: tuple[int, ...]) -> None:
+    if len(shape) < 2 or min(shape) < 1:
+        raise ConfigError(
+            f"Expected a shape of at least two positive integers (T, N, ...). Got {shape!r} instead."
+        )
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}"
+
+
 def bench_neurons(
     shape: tuple[int, ...] = FULL_SHAPE,
     *,
     repeat: int = 3,
     cpu: bool = True,
     gpu: bool = True,
+    gpu_shapes: list[tuple[int, ...]] | None = None,
 ) -> dict[str, Any]:
     """Time LIF (tau 2, hard reset, sigmoid surrogate) forward + backward; returns a plain dict.
 
     Parameters
     ----------
     shape:
-        ``(T, N, C, H, W)``.
+        ``(T, N, ...)``, e.g. ``(T, N, C, H, W)``.
     repeat:
         Timed repetitions per variant (the best is reported, after one warm-up call).
     cpu, gpu:
         Which device sections to run (the GPU one only when PyTorch sees a CUDA device).
+    gpu_shapes:
+        More shapes for the GPU section, after ``shape``. Each is timed in float32 and float16 on the torch
+        backend and on every GPU backend of :data:`eventpipe.snn.backends.BACKENDS` that can run here; the
+        per-step loop only on ``shape`` in float32. A backend that fails on one is reported under ``gpu``.
     """
-    if len(shape) != 5 or min(shape) < 1:
-        raise ConfigError(
-            f"Expected a shape of five positive integers (T, N, C, H, W). Got {shape!r} instead."
-        )
+    shapes = [tuple(shape), *(s for s in (gpu_shapes or []) if tuple(s) != tuple(shape))]
+    for s in shapes:
+        _check_shape(s)
     spec = NeuronSpec(kind="lif", tau=2.0)
-    elements = 1
-    for n in shape:
-        elements *= n
     result: dict[str, Any] = {
         "shape": list(shape),
         "neuron": "LIF tau=2, hard reset, sigmoid surrogate",
@@ -102,11 +137,16 @@ def bench_neurons(
     rows: list[dict[str, Any]] = result["rows"]
 
     def add(
-        device: torch.device, backend: str, dtype: torch.dtype, impl: Callable[[torch.Tensor], torch.Tensor]
+        device: torch.device,
+        backend: str,
+        dtype: torch.dtype,
+        impl: Callable[[torch.Tensor], torch.Tensor],
+        dims: tuple[int, ...] = tuple(shape),
     ) -> float:
-        seconds = best_time(_fwd_bwd(impl, shape, dtype, device), repeat=repeat)
-        moved = _PASSES * elements * torch.empty((), dtype=dtype).element_size()
+        seconds = best_time(_fwd_bwd(impl, dims, dtype, device), repeat=repeat)
+        moved = _PASSES * math.prod(dims) * torch.empty((), dtype=dtype).element_size()
         rows.append({
+            "shape": "x".join(map(str, dims)),
             "device": device.type,
             "backend": backend,
             "dtype": str(dtype).replace("torch.", ""),
@@ -124,26 +164,51 @@ def bench_neurons(
         result["cpu_speedup"] = t_loop / t_fused
         rows[-1]["speedup"] = t_loop / t_fused
     if gpu and torch.cuda.is_available():
-        dev = torch.device("cuda", torch.cuda.current_device())
-        peak = device_copy_bandwidth(dev)
-        gpu_info: dict[str, Any] = {"device": torch.cuda.get_device_name(dev), "peak_copy_GB/s": peak / 1e9}
-        t_loop = add(dev, "loop (autograd per step)", torch.float32, loop)
-        t_torch = add(dev, "torch (fused)", torch.float32, fused)
-        rows[-1]["speedup"] = t_loop / t_torch
-        if cuda_backend.is_available():
-            cupy = lambda x: cuda_backend.cupy_multistep(x, spec)[0]  # noqa: E731
-            t_cupy = add(dev, "cupy", torch.float32, cupy)
-            rows[-1]["speedup"] = t_loop / t_cupy
-            gpu_info["cupy_vs_torch"] = t_torch / t_cupy
-            gpu_info["cupy_fraction_of_peak"] = rows[-1]["GB/s"] * 1e9 / peak
-            add(dev, "torch (fused)", torch.float16, fused)
-            add(dev, "cupy", torch.float16, cupy)
-            gpu_info["cupy_fp16_fraction_of_peak"] = rows[-1]["GB/s"] * 1e9 / peak
-        else:
-            gpu_info["cupy"] = f"unavailable: {cuda_backend.unavailable_reason()}"
-        for row in rows:
-            if row["device"] == "cuda":
-                row["of_peak"] = row["GB/s"] * 1e9 / peak
-        result["gpu"] = gpu_info
+        result["gpu"] = _gpu_section(add, rows, spec, shapes, fused, loop)
     result["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     return result
+
+
+def _gpu_section(
+    add: Callable[..., float],
+    rows: list[dict[str, Any]],
+    spec: NeuronSpec,
+    shapes: list[tuple[int, ...]],
+    fused: Callable[[torch.Tensor], torch.Tensor],
+    loop: Callable[[torch.Tensor], torch.Tensor],
+) -> dict[str, Any]:
+    """Rows of every GPU backend against the torch backend per shape and dtype; the device and its peak."""
+    dev = torch.device("cuda", torch.cuda.current_device())
+    peak = device_copy_bandwidth(dev)
+    info: dict[str, Any] = {"device": torch.cuda.get_device_name(dev), "peak_copy_GB/s": peak / 1e9}
+    backends = []
+    for name in BACKENDS:
+        if name in ("auto", "torch"):
+            continue
+        try:
+            check_backend(name, spec)
+            backends.append(name)
+        except EventpipeError as exc:
+            info[name] = f"unavailable: {exc}"
+    start = len(rows)
+    t_loop = add(dev, "loop (autograd per step)", torch.float32, loop, shapes[0])
+    for dims in shapes:
+        for dtype in (torch.float32, torch.float16):
+            t_torch = add(dev, "torch (fused)", dtype, fused, dims)
+            if dims == shapes[0] and dtype == torch.float32:
+                rows[-1]["speedup"] = t_loop / t_torch
+            for name in backends:
+                impl = functools.partial(_backend_spikes, spec=spec, backend=name)
+                try:
+                    seconds = add(dev, name, dtype, impl, dims)
+                except Exception as exc:  # a backend that cannot run this dtype or shape is reported, not fatal
+                    info[f"{name} {str(dtype).replace('torch.', '')} {'x'.join(map(str, dims))}"] = _first_line(exc)
+                    continue
+                rows[-1]["vs_torch"] = t_torch / seconds
+    for row in rows[start:]:
+        row["of_peak"] = row["GB/s"] * 1e9 / peak
+    return info
+
+
+def _backend_spikes(x: torch.Tensor, *, spec: NeuronSpec, backend: str) -> torch.Tensor:
+    return run_multistep(x, spec, backend=backend)[0]

@@ -2,10 +2,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
+import torch
 from typer.testing import CliRunner
 
-from eventpipe.bench.neurons import bench_neurons
+from eventpipe.bench.neurons import bench_neurons, gesture_shapes
 from eventpipe.cli.main import app
+from eventpipe.errors import ConfigError
+from eventpipe.snn.backends import BACKENDS
 
 
 def test_bench_reports_cpu_rows_and_speedup() -> None:
@@ -26,5 +30,31 @@ def test_cli_prints_json_and_table() -> None:
     assert json.loads(out.output)["shape"] == [2, 2, 2, 4, 4]
     table = runner.invoke(app, ["bench", "neurons", "--shape", "2,2,2,4,4", "--repeat", "1", "--no-gpu"])
     assert table.exit_code == 0 and "torch (fused)" in table.output and "faster" in table.output
+    assert "| 2x2x2x4x4 |" in table.output
     bad = runner.invoke(app, ["bench", "neurons", "--shape", "2,2,x"])
     assert bad.exit_code != 0
+
+
+def test_any_rank_shape_and_the_gesture_shapes() -> None:
+    result = bench_neurons((3, 2, 8), repeat=1, gpu=False)
+    assert {r["shape"] for r in result["rows"]} == {"3x2x8"} and result["shape"] == [3, 2, 8]
+    with pytest.raises(ConfigError, match=r"at least two positive integers \(T, N, \.\.\.\)"):
+        bench_neurons((3,), repeat=1, gpu=False)
+    with pytest.raises(ConfigError, match="Got \\(3, 0, 4\\)"):
+        bench_neurons((3, 2, 4), repeat=1, gpu=False, gpu_shapes=[(3, 0, 4)])
+    shapes = gesture_shapes(frames=16, batch=16)
+    assert shapes[0] == (16, 16, 128, 128, 128) and shapes[4] == (16, 16, 128, 8, 8)
+    assert shapes[-2:] == [(16, 16, 512), (16, 16, 110)]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_gpu_section_times_every_gpu_backend_in_both_dtypes() -> None:
+    result = bench_neurons((4, 2, 8, 4, 4), repeat=1, cpu=False, gpu_shapes=[(4, 2, 300)])
+    gpu_rows = [r for r in result["rows"] if r["device"] == "cuda"]
+    assert all(r["of_peak"] > 0 for r in gpu_rows)
+    for name in BACKENDS:
+        if name in ("auto", "torch") or name in result["gpu"]:  # an unavailable backend says why
+            continue
+        timed = {(r["shape"], r["dtype"]) for r in gpu_rows if r["backend"] == name}
+        assert timed == {(s, d) for s in ("4x2x8x4x4", "4x2x300") for d in ("float32", "float16")}

@@ -1,4 +1,5 @@
-"""``eventpipe bench neurons``: fused LIF forward + backward vs a per-step autograd loop (CuPy on a GPU)."""
+"""``eventpipe bench neurons``: fused LIF forward + backward vs a per-step autograd loop (GPU backends on a
+GPU)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ from eventpipe.bench.options import JsonOption, MarkdownOption, emit
 
 
 def parse_shape(shape: str) -> tuple[int, ...]:
-    """``"20,16,128,32,32"`` -> ``(20, 16, 128, 32, 32)``: the ``T,N,C,H,W`` of ``--shape``."""
+    """``"20,16,128,32,32"`` -> ``(20, 16, 128, 32, 32)``: the ``T,N,...`` of ``--shape``."""
     from eventpipe.errors import ConfigError
 
     try:
         return tuple(int(v) for v in shape.split(","))
     except ValueError:
-        raise ConfigError(f"Expected --shape as five positive integers T,N,C,H,W. Got {shape!r} instead.") from None
+        raise ConfigError(f"Expected --shape as positive integers T,N,... (e.g. T,N,C,H,W). Got {shape!r} instead.") from None
 
 
 def report(result: dict[str, Any]) -> str:
@@ -25,9 +26,11 @@ def report(result: dict[str, Any]) -> str:
     from eventpipe.bench.report import markdown_table
 
     lines = [
-        f"{result['neuron']} on [T, N, C, H, W] = {result['shape']}, forward + backward.",
+        f"{result['neuron']} on [T, N, ...] = {result['shape']}, forward + backward.",
         "",
-        markdown_table(result["rows"], ["device", "backend", "dtype", "ms", "GB/s", "of_peak", "speedup"]),
+        markdown_table(
+            result["rows"], ["shape", "device", "backend", "dtype", "ms", "GB/s", "of_peak", "speedup", "vs_torch"]
+        ),
         "",
     ]
     if result["cpu_speedup"] is not None:
@@ -48,13 +51,17 @@ def neurons(
     repeat: Annotated[int, typer.Option(
         "--repeat", min=1, help="Timed repetitions per variant (the best is reported).")] = 3,
     gpu: Annotated[bool, typer.Option("--gpu/--no-gpu", help="Also run the GPU section when CUDA is present.")] = True,
+    gpu_suite: Annotated[bool, typer.Option(
+        "--gpu-suite", help="Time the GPU section on [T=16, N=64, C=65536] and on every neuron layer of the "
+        "DVS Gesture net (T=16, N=16) as well as on the shape.")] = False,
     json_out: JsonOption = False,
     markdown: MarkdownOption = None,
 ) -> None:
-    """LIF forward + backward over T: torch fused against an autograd step loop (CPU), CuPy against
-    torch (GPU)."""
-    from eventpipe.bench.neurons import FULL_SHAPE, SMALL_SHAPE, bench_neurons
+    """LIF forward + backward over T: torch fused against an autograd step loop (CPU), every GPU backend
+    against torch in float32 and float16 with its fraction of the peak memory bandwidth (GPU)."""
+    from eventpipe.bench.neurons import FULL_SHAPE, GPU_SHAPE, SMALL_SHAPE, bench_neurons, gesture_shapes
 
     dims = parse_shape(shape) if shape is not None else SMALL_SHAPE if small else FULL_SHAPE
-    result = bench_neurons(dims, repeat=repeat, gpu=gpu)
+    gpu_shapes = [GPU_SHAPE, *gesture_shapes()] if gpu_suite else None
+    result = bench_neurons(dims, repeat=repeat, gpu=gpu, gpu_shapes=gpu_shapes)
     emit(ctx, result, report(result), json_out=json_out, markdown=markdown)
