@@ -1,13 +1,23 @@
-"""Choosing and running a multi-step neuron backend: ``"torch"``, ``"cupy"`` or ``"auto"``.
+"""Choosing and running a multi-step neuron backend: ``"torch"``, ``"cupy"``, ``"triton"`` or ``"auto"``.
 
 * ``"torch"``: :mod:`eventpipe.snn.fused`, on any device and dtype.
 * ``"cupy"``: :mod:`eventpipe.snn.cuda.backend`, fused CUDA kernels (float32, float16, bfloat16 on a GPU).
-  Asking for it explicitly where it cannot run is an error, never a silent fallback.
-* ``"auto"``: ``"cupy"`` when CuPy and a CUDA device are present, the input is on the GPU and the kernels
-  implement the neuron and dtype; ``"torch"`` otherwise. Both give the same spikes (see the parity tests).
+* ``"triton"``: :mod:`eventpipe.snn.triton.backend`, the same kernels written in Triton (same neurons and
+  dtypes as ``"cupy"``; CPU tensors only under Triton's interpreter, ``TRITON_INTERPRET=1``).
+* ``"auto"``: for an input on the GPU, the first of ``"triton"``, ``"cupy"`` (:data:`AUTO_ORDER`) whose
+  dependency is installed and whose kernels implement the neuron and dtype; ``"torch"`` otherwise, and always
+  for CPU tensors. All give the same float32 spikes (see the parity tests).
+
+Asking for ``"cupy"`` or ``"triton"`` explicitly where it cannot run is an error, never a silent fallback.
+
+What ``"auto"`` means can be overridden process-wide: :func:`set_backend` (``set_backend("torch")``), or
+else the environment variable ``EVENTPIPE_NEURON_BACKEND`` (one of :data:`BACKENDS`). The override then
+acts as if every ``backend="auto"`` named it, errors included; a backend passed explicitly still wins.
 """
 
 from __future__ import annotations
+
+import os
 
 import torch
 
@@ -15,48 +25,83 @@ from eventpipe.errors import ConfigError, MissingDependencyError
 from eventpipe.snn.cuda import backend as cuda_backend
 from eventpipe.snn.dynamics import NeuronSpec
 from eventpipe.snn.fused import fused_multistep
+from eventpipe.snn.triton import backend as triton_backend
 
-__all__ = ["BACKENDS", "check_backend", "run_multistep", "select_backend"]
+__all__ = [
+    "AUTO_ORDER",
+    "BACKENDS",
+    "ENV_VAR",
+    "check_backend",
+    "default_backend",
+    "run_multistep",
+    "select_backend",
+    "set_backend",
+]
 
-BACKENDS = ("auto", "torch", "cupy")
+BACKENDS = ("auto", "torch", "cupy", "triton")
+AUTO_ORDER = ("triton", "cupy")  # GPU backends "auto" tries first to last before "torch"
+ENV_VAR = "EVENTPIPE_NEURON_BACKEND"
+
+_GPU_BACKENDS = {"cupy": cuda_backend, "triton": triton_backend}
+_override: str | None = None
+
+
+def _validate_name(backend: str, what: str = "argument backend") -> str:
+    if backend not in BACKENDS:
+        raise ConfigError(f"Unknown value {backend!r} for {what}. Valid values are {set(BACKENDS)}.")
+    return backend
+
+
+def set_backend(name: str | None) -> None:
+    """Make ``"auto"`` mean ``name`` in this process; ``"auto"`` restores the automatic order and ``None``
+    defers to the environment variable ``EVENTPIPE_NEURON_BACKEND`` again."""
+    global _override
+    _override = None if name is None else _validate_name(name)
+
+
+def default_backend() -> str:
+    """What ``"auto"`` stands for now: the :func:`set_backend` override, else ``$EVENTPIPE_NEURON_BACKEND``,
+    else ``"auto"`` (the automatic order)."""
+    if _override is not None:
+        return _override
+    env = os.environ.get(ENV_VAR, "").strip()
+    return _validate_name(env, f"the environment variable {ENV_VAR}") if env else "auto"
 
 
 def check_backend(backend: str, spec: NeuronSpec | None = None) -> str:
-    """Validate a backend name; for an explicit ``"cupy"`` also check it can run here (and run ``spec``).
+    """Validate a backend name; for an explicit GPU backend also check it can run here (and run ``spec``).
 
     Raises
     ------
     ConfigError
-        Unknown name, or a neuron the CUDA kernels do not implement.
+        Unknown name, or a neuron the kernels do not implement.
     MissingDependencyError
-        ``"cupy"`` without CuPy or without a CUDA device.
+        ``"cupy"`` or ``"triton"`` without its package or without a CUDA device.
     """
-    if backend not in BACKENDS:
-        raise ConfigError(
-            f"Unknown value {backend!r} for argument backend. Valid values are {set(BACKENDS)}."
-        )
-    if backend == "cupy":
-        reason = cuda_backend.unavailable_reason()
+    _validate_name(backend)
+    module = _GPU_BACKENDS.get(backend)
+    if module is not None:
+        reason = module.unavailable_reason()
         if reason is not None:
             raise MissingDependencyError(
-                f"backend='cupy' cannot be used: {reason}. Use backend='torch' or 'auto'."
+                f"backend={backend!r} cannot be used: {reason}. Use backend='torch' or 'auto'."
             )
         if spec is not None:
-            cuda_backend.check_supported(spec)
+            module.check_supported(spec)
     return backend
 
 
 def select_backend(backend: str, x_seq: torch.Tensor, spec: NeuronSpec) -> str:
-    """The concrete backend (``"torch"`` or ``"cupy"``) that runs ``x_seq`` for the requested ``backend``."""
-    check_backend(backend)
+    """The concrete backend (``"torch"``, ``"cupy"`` or ``"triton"``) that runs ``x_seq`` for ``backend``."""
+    if backend == "auto":
+        backend = default_backend()
     if backend != "auto":
-        return backend
-    if (
-        x_seq.is_cuda
-        and cuda_backend.unsupported_reason(spec, x_seq.dtype) is None
-        and cuda_backend.is_available()
-    ):
-        return "cupy"
+        return check_backend(backend)
+    if x_seq.is_cuda:
+        for name in AUTO_ORDER:
+            module = _GPU_BACKENDS[name]
+            if module.unsupported_reason(spec, x_seq.dtype) is None and module.is_available():
+                return name
     return "torch"
 
 
@@ -85,6 +130,9 @@ def run_multistep(
             f"Expected v_init of shape {tuple(x_seq.shape[1:])} (one time step). "
             f"Got {tuple(v_init.shape)} instead."
         )
-    if select_backend(backend, x_seq, spec) == "cupy":
+    chosen = select_backend(backend, x_seq, spec)
+    if chosen == "cupy":
         return cuda_backend.cupy_multistep(x_seq, spec, v_init, k, need_v_seq)
+    if chosen == "triton":
+        return triton_backend.triton_multistep(x_seq, spec, v_init, k, need_v_seq)
     return fused_multistep(x_seq, spec, v_init, k, need_v_seq)

@@ -51,7 +51,7 @@ class BaseNode(StepModule, nn.Module):
     step_mode:
         ``"m"`` (``[T, N, ...]`` per call, stateless) or ``"s"`` (``[N, ...]`` per call, state carried).
     backend:
-        ``"auto"``, ``"torch"`` or ``"cupy"`` (see :mod:`eventpipe.snn.backends`).
+        ``"auto"``, ``"torch"``, ``"cupy"`` or ``"triton"`` (see :mod:`eventpipe.snn.backends`).
     store_v_seq:
         Keep the potential after each step's reset as ``self.v_seq`` (``[T, N, ...]``, differentiable) for
         monitors or membrane read-outs.
