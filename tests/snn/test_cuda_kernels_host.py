@@ -1,9 +1,11 @@
 """The CUDA kernels run on the CPU: neuron.cu compiled as host C++ and compared with the torch backend.
 
 Without a GPU this is what checks the kernel arithmetic (forward bit-exact, backward allclose, PLIF's
-dL/dk reduction) and the autograd function of the cupy backend (argument order and types against the
-kernel signatures, null pointers, gradient plumbing); only the launch itself is replaced by a call into the
-host build. test_cupy_backend.py repeats the comparison on a GPU with CuPy.
+dL/dk reduction) in float32 for every spec and in float16 / bfloat16 for a representative subset, and the
+autograd function of the cupy backend (argument order and types against the kernel signatures, null
+pointers, gradient plumbing); only the launch itself is replaced by a call into the host build
+(host_shim.h, itself checked by test_host_shim.py). test_cupy_backend.py repeats the comparison on a GPU
+with CuPy.
 """
 
 from __future__ import annotations
@@ -42,6 +44,19 @@ SPECS = [
     for surrogate in (sg.PiecewiseQuadratic(), sg.SoftSign(), sg.Erf(), sg.PiecewiseExp())
 ]
 
+# the 16-bit instances: each kind with a hard, a soft and a nonzero-rest reset, decay_input both ways,
+# detach_reset and two surrogates
+HALF_SPECS = [
+    NeuronSpec(kind="if", v_reset=0.0),
+    NeuronSpec(kind="if", v_reset=None, detach_reset=True, surrogate=sg.ATan()),
+    NeuronSpec(kind="lif", tau=3.0, v_reset=-0.25),
+    NeuronSpec(kind="lif", tau=3.0, decay_input=False, v_reset=None, surrogate=sg.ATan()),
+    NeuronSpec(kind="plif", v_reset=0.0, detach_reset=True),
+    NeuronSpec(kind="plif", decay_input=False, v_reset=-0.25, surrogate=sg.ATan()),
+    NeuronSpec(kind="plif", v_reset=None, surrogate=sg.ATan()),
+]
+HALF_DTYPES = {"f16": torch.float16, "bf16": torch.bfloat16}
+
 # kernel parameter type -> (numpy type the backend must pass, ctypes type for the host call)
 _ARG_TYPES = {"ptr": (np.uint64, ctypes.c_void_p), "float": (np.float32, ctypes.c_float),
               "int": (np.int32, ctypes.c_int), "long long": (np.int64, ctypes.c_longlong)}  # fmt: skip
@@ -51,17 +66,17 @@ def _spec_id(spec: NeuronSpec) -> str:
     return f"{spec.kind}-{spec.v_reset}-{spec.decay_input}-{spec.detach_reset}-{spec.surrogate.name}"
 
 
-def _names(spec: NeuronSpec) -> tuple[str, str]:
-    fwd = cuda_backend.forward_kernel_name("float", spec.kind, spec.hard_reset, spec.decay_input)
+def _names(spec: NeuronSpec, dtype: str = "float") -> tuple[str, str]:
+    fwd = cuda_backend.forward_kernel_name(dtype, spec.kind, spec.hard_reset, spec.decay_input)
     code = spec.surrogate.cuda_code
     bwd = cuda_backend.backward_kernel_name(
-        "float", spec.kind, spec.hard_reset, spec.decay_input, spec.detach_reset, code
+        dtype, spec.kind, spec.hard_reset, spec.decay_input, spec.detach_reset, code
     )
     return fwd, bwd
 
 
 def _signatures(source: str) -> dict[str, list[tuple[str, str, str]]]:
-    """``{kernel: [(kind, C declaration with T = float, name), ...]}`` parsed from the .cu source."""
+    """``{kernel: [(kind, C declaration in terms of T, name), ...]}`` parsed from the .cu source."""
     out = {}
     for kernel, params in re.findall(r"__global__ void (\w+)\(([^)]*)\)", source):
         parsed = []
@@ -70,13 +85,13 @@ def _signatures(source: str) -> dict[str, list[tuple[str, str, str]]]:
             name = decl.split()[-1]
             ctype = decl[: -len(name)].strip()
             kind = "ptr" if "*" in ctype else ctype.replace("const", "").strip()
-            parsed.append((kind, re.sub(r"\bT\b", "float", ctype), name))
+            parsed.append((kind, ctype, name))
         out[kernel] = parsed
     return out
 
 
 class HostKernels:
-    """The float32 kernel instances of ``names`` built for the CPU, launched with backend-style arguments."""
+    """The kernel instances ``names`` built for the CPU, launched with backend-style arguments."""
 
     def __init__(self, names: list[str], folder: Path) -> None:
         source = cuda_backend.kernel_source()
@@ -85,17 +100,18 @@ class HostKernels:
         lines = [f'#include "{SHIM}"', '#include "neuron.cu"']
         for name in names:
             params = self.signatures[name.split("<")[0]]
+            storage = name.split("<")[1].split(",")[0].strip()
             decls = ", ".join(f"{ctype} {pname}" for _, ctype, pname in params)
+            decls = re.sub(r"\bT\b", storage, decls)
             call = ", ".join(pname for _, _, pname in params)
             lines.append(
-                f'extern "C" void {self.symbol(name)}({decls}) {{\n'
-                "    blockDim.x = 1; threadIdx.x = 0;\n"
-                f"    for (long long b = 0; b < numel; ++b) {{ blockIdx.x = b; {name}({call}); }}\n}}"
+                f'extern "C" void {self.symbol(name)}(int threads, {decls}) {{\n'
+                f"    host_launch((numel + threads - 1) / threads, threads, [&] {{ {name}({call}); }});\n}}"
             )
         (folder / "host.cpp").write_text("\n".join(lines) + "\n")
         library = folder / "libneuron_host.so"
         result = subprocess.run(
-            ["g++", "-x", "c++", "-std=c++14", "-O1", "-ffp-contract=off", "-w", "-shared", "-fPIC",
+            ["g++", "-x", "c++", "-std=c++14", "-O1", "-ffp-contract=off", "-w", "-shared", "-fPIC", "-pthread",
              str(folder / "host.cpp"), "-o", str(library)],
             capture_output=True, text=True, timeout=240,
         )  # fmt: skip
@@ -106,8 +122,9 @@ class HostKernels:
     def symbol(name: str) -> str:
         return "k_" + "".join(c if c.isalnum() else "_" for c in name)
 
-    def launch(self, name: str, args: tuple[Any, ...]) -> None:
-        """Run kernel ``name`` over every neuron; ``args`` typed exactly as the backend passes them to CuPy."""
+    def launch(self, name: str, args: tuple[Any, ...], threads: int = 1) -> None:
+        """Run kernel ``name`` over every neuron in blocks of ``threads``; ``args`` typed exactly as the
+        backend passes them to CuPy."""
         params = self.signatures[name.split("<")[0]]
         assert len(args) == len(params), f"{name}: {len(args)} arguments for {len(params)} parameters"
         converted = []
@@ -115,13 +132,14 @@ class HostKernels:
             np_type, c_type = _ARG_TYPES[kind]
             assert type(arg) is np_type, f"{name}: parameter {pname} ({kind}) got {type(arg).__name__}"
             converted.append(c_type(int(arg) or None) if kind == "ptr" else c_type(arg))
-        getattr(self.lib, self.symbol(name))(*converted)
+        getattr(self.lib, self.symbol(name))(ctypes.c_int(threads), *converted)
 
 
 @pytest.fixture(scope="module")
 def host(tmp_path_factory: pytest.TempPathFactory) -> HostKernels:
-    names = sorted({n for spec in SPECS for n in _names(spec)})
-    return HostKernels(names, tmp_path_factory.mktemp("host_kernels"))
+    names = {n for spec in SPECS for n in _names(spec)}
+    names |= {n for spec in HALF_SPECS for dtype in HALF_DTYPES for n in _names(spec, dtype)}
+    return HostKernels(sorted(names), tmp_path_factory.mktemp("host_kernels"))
 
 
 def _p(a: np.ndarray | None) -> np.uint64:
@@ -202,3 +220,89 @@ def test_cupy_autograd_function_on_host_kernels(
             torch.testing.assert_close(w.grad, w_ref.grad, rtol=1e-4, atol=1e-4)
         else:
             assert w.grad is None
+
+
+def _t(a: torch.Tensor | None) -> np.uint64:
+    return np.uint64(0 if a is None else a.data_ptr())
+
+
+@pytest.mark.parametrize("spec", HALF_SPECS, ids=_spec_id)
+@pytest.mark.parametrize("dtype", list(HALF_DTYPES))
+def test_half_kernels_match_torch_backend(host: HostKernels, spec: NeuronSpec, dtype: str) -> None:
+    """fp16 / bf16 instances against the torch backend on the same 16-bit tensors.
+
+    Both integrate in float32 and round H to the storage type once per step, so the forward outputs are
+    identical; gradients are computed in float32 by both and rounded once to the storage type (dL/dk stays
+    float32), so they agree within the storage type's tolerance. Blocks of 32 threads run the real
+    reduction of dL/dk over a block, with idle threads past the last neuron.
+    """
+    tdtype = HALF_DTYPES[dtype]
+    gen = torch.Generator().manual_seed(HALF_SPECS.index(spec))
+    steps, shape = 9, (3, 7)
+    x = (torch.randn(steps, *shape, generator=gen) * 0.9 + 0.45).to(tdtype).requires_grad_()
+    v0 = (torch.randn(shape, generator=gen) * 0.3).to(tdtype).requires_grad_()
+    w = torch.tensor(0.4, requires_grad=True)
+    gs, gv = (torch.randn(steps, *shape, generator=gen).to(tdtype) for _ in range(2))
+    gvl = torch.randn(shape, generator=gen).to(tdtype)
+    k_ref = torch.sigmoid(w) if spec.kind == "plif" else None
+    s_ref, v_seq_ref, v_last_ref = fused_multistep(x, spec, v0, k_ref, need_v_seq=True)
+    torch.autograd.backward([s_ref, v_seq_ref, v_last_ref], [gs, gv, gvl])
+
+    k = float(torch.sigmoid(w.detach())) if spec.kind == "plif" else 0.0
+    decay = torch.tensor([k], dtype=torch.float32)
+    lif_k = np.float32(1.0 / spec.tau if spec.kind == "lif" else 1.0)
+    common = (np.float32(spec.v_threshold), np.float32(spec.v_rest))
+    steps_arg, numel = np.int32(steps), np.int64(x[0].numel())
+    xd, v0d = x.detach().contiguous(), v0.detach().contiguous()
+    h, s, v_seq = (torch.empty_like(xd) for _ in range(3))
+    v_last = torch.empty_like(xd[0])
+    fwd, bwd = _names(spec, dtype)
+    host.launch(
+        fwd,
+        (_t(xd), _t(v0d), _t(h), _t(s), _t(v_seq), _t(v_last), _t(decay), lif_k, *common, steps_arg, numel),
+        threads=32,
+    )
+    assert torch.equal(s, s_ref) and torch.equal(v_seq, v_seq_ref) and torch.equal(v_last, v_last_ref)
+
+    gx, gvi, gk = torch.empty_like(xd), torch.empty_like(xd[0]), torch.zeros(1, dtype=torch.float32)
+    alpha = np.float32(spec.surrogate.alpha)
+    host.launch(bwd, (_t(gs), _t(gv), _t(gvl), _t(h), _t(v0d), _t(gx), _t(gvi), _t(gk), _t(decay), lif_k,
+                      *common, alpha, steps_arg, numel), threads=32)  # fmt: skip
+    torch.testing.assert_close(gx, x.grad)
+    torch.testing.assert_close(gvi, v0.grad)
+    if spec.kind == "plif":  # the kernel returns dL/dk; autograd applied dk/dw = k (1 - k)
+        torch.testing.assert_close(float(gk[0]), float(w.grad) / (k * (1 - k)), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("spec", [s for s in HALF_SPECS if not s.detach_reset], ids=_spec_id)
+@pytest.mark.parametrize("dtype", list(HALF_DTYPES.values()), ids=str)
+def test_cupy_autograd_function_on_half_host_kernels(
+    host: HostKernels, spec: NeuronSpec, dtype: torch.dtype, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The backend's autograd function on 16-bit tensors, launched in the backend's own block size."""
+    monkeypatch.setattr(
+        cuda_backend,
+        "_launch",
+        lambda name, device, numel, args: host.launch(name, args, cuda_backend._THREADS),
+    )
+    gen = torch.Generator().manual_seed(HALF_SPECS.index(spec))
+    x_ref = (torch.randn(9, 3, 7, generator=gen) * 0.9 + 0.45).to(dtype).requires_grad_()
+    v0_ref = (torch.randn(3, 7, generator=gen) * 0.3).to(dtype).requires_grad_()
+    w_ref = torch.tensor(0.4, requires_grad=True)
+    grads = [torch.randn(9, 3, 7, generator=gen).to(dtype) for _ in range(2)] + [
+        torch.randn(3, 7, generator=gen).to(dtype)
+    ]
+    ref = fused_multistep(x_ref, spec, v0_ref, torch.sigmoid(w_ref) if spec.kind == "plif" else None, True)
+    torch.autograd.backward(list(ref), grads)
+    x, v0, w = (t.detach().clone().requires_grad_() for t in (x_ref, v0_ref, w_ref))
+    got = cuda_backend._CupyNeuron.apply(x, v0, torch.sigmoid(w) if spec.kind == "plif" else None, spec, True)
+    for a, b in zip(ref, got, strict=True):
+        assert a.dtype == b.dtype == dtype and torch.equal(a, b)
+    torch.autograd.backward(list(got), grads)
+    assert x.grad.dtype == v0.grad.dtype == dtype
+    torch.testing.assert_close(x.grad, x_ref.grad)
+    torch.testing.assert_close(v0.grad, v0_ref.grad)
+    if spec.kind == "plif":
+        torch.testing.assert_close(w.grad, w_ref.grad, rtol=1e-4, atol=1e-4)
+    else:
+        assert w.grad is None
