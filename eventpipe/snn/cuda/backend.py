@@ -22,6 +22,7 @@ from torch.autograd.function import once_differentiable
 
 from eventpipe.errors import ConfigError, MissingDependencyError
 from eventpipe.snn.dynamics import NEURON_KINDS, NeuronSpec
+from eventpipe.snn.kernel_io import backward_outputs, fixed_decay, forward_buffers, run_kernels, save_forward
 from eventpipe.snn.surrogate import Surrogate
 
 __all__ = [
@@ -156,11 +157,6 @@ def _ptr(t: torch.Tensor | None) -> np.uint64:
     return np.uint64(0 if t is None else t.data_ptr())
 
 
-def _fixed_decay(spec: NeuronSpec) -> float:
-    """The decay passed by value to the kernels: ``1/tau`` for LIF (PLIF reads ``k`` from memory, IF ignores it)."""
-    return 1.0 / spec.tau if spec.kind == "lif" else 1.0
-
-
 def _launch(name: str, device: torch.device, numel: int, args: tuple[Any, ...]) -> None:
     cupy = _cupy()
     index = device.index if device.index is not None else torch.cuda.current_device()
@@ -183,30 +179,18 @@ class _CupyNeuron(torch.autograd.Function):
     ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
         ctx.set_materialize_grads(False)
         dtype = CUDA_DTYPES[x_seq.dtype]
-        x_seq = x_seq.contiguous()
-        steps, numel = x_seq.shape[0], x_seq[0].numel()
-        v0 = None if v_init is None else v_init.to(x_seq.dtype).contiguous()
-        k_dev = None if k_tensor is None else k_tensor.detach().to(torch.float32).reshape(1).contiguous()
-        h_seq = torch.empty_like(x_seq)
-        s_seq = torch.empty_like(x_seq)
-        v_seq = torch.empty_like(x_seq) if need_v_seq else None
-        v_last = torch.empty_like(x_seq[0])
-        decay = _fixed_decay(spec)
+        b = forward_buffers(x_seq, None if v_init is None else v_init.to(x_seq.dtype), k_tensor, need_v_seq)
         name = forward_kernel_name(dtype, spec.kind, spec.hard_reset, spec.decay_input)
         args = (
-            _ptr(x_seq), _ptr(v0), _ptr(h_seq), _ptr(s_seq), _ptr(v_seq), _ptr(v_last), _ptr(k_dev),
-            np.float32(decay), np.float32(spec.v_threshold), np.float32(spec.v_rest),
-            np.int32(steps), np.int64(numel),
+            _ptr(b.x_seq), _ptr(b.v0), _ptr(b.h_seq), _ptr(b.s_seq), _ptr(b.v_seq), _ptr(b.v_last), _ptr(b.k_dev),
+            np.float32(fixed_decay(spec)), np.float32(spec.v_threshold), np.float32(spec.v_rest),
+            np.int32(b.steps), np.int64(b.numel),
         )  # fmt: skip
-        _launch(name, x_seq.device, numel, args)
-        ctx.spec = spec
+        _launch(name, b.x_seq.device, b.numel, args)
         ctx.backward_name = backward_kernel_name(
             dtype, spec.kind, spec.hard_reset, spec.decay_input, spec.detach_reset, _surrogate_code(spec)
         )
-        ctx.v_init_dtype = None if v_init is None else v_init.dtype
-        ctx.k_meta = None if k_tensor is None else (k_tensor.shape, k_tensor.dtype)
-        ctx.save_for_backward(h_seq, v0, k_dev)
-        return s_seq, v_seq, v_last
+        return save_forward(ctx, spec, v_init, k_tensor, b)
 
     @staticmethod
     @once_differentiable
@@ -229,21 +213,14 @@ class _CupyNeuron(torch.autograd.Function):
         grad_x = torch.empty_like(h_seq)
         grad_v_init = torch.empty_like(h_seq[0]) if ctx.needs_input_grad[1] else None
         grad_decay = torch.zeros(1, dtype=torch.float32, device=h_seq.device) if k_dev is not None else None
-        decay = _fixed_decay(spec)
         args = (
             _ptr(grad_s), _ptr(grad_v), _ptr(grad_last), _ptr(h_seq),
             _ptr(v0), _ptr(grad_x), _ptr(grad_v_init), _ptr(grad_decay), _ptr(k_dev),
-            np.float32(decay), np.float32(spec.v_threshold), np.float32(spec.v_rest),
+            np.float32(fixed_decay(spec)), np.float32(spec.v_threshold), np.float32(spec.v_rest),
             np.float32(spec.surrogate.alpha), np.int32(steps), np.int64(numel),
         )  # fmt: skip
         _launch(ctx.backward_name, h_seq.device, numel, args)
-        grad_k = None
-        if ctx.needs_input_grad[2] and grad_decay is not None:
-            shape, kdtype = ctx.k_meta
-            grad_k = grad_decay.reshape(shape).to(kdtype)
-        if grad_v_init is not None:
-            grad_v_init = grad_v_init.to(ctx.v_init_dtype)
-        return (grad_x if ctx.needs_input_grad[0] else None), grad_v_init, grad_k, None, None
+        return backward_outputs(ctx, grad_x, grad_v_init, grad_decay)
 
 
 def cupy_multistep(
@@ -260,9 +237,4 @@ def cupy_multistep(
             "to a GPU or use backend='torch'."
         )
     check_supported(spec, x_seq.dtype)
-    k = spec.learned_decay(k)
-    if x_seq.numel() == 0:  # nothing to launch; the torch loop handles empty shapes exactly
-        from eventpipe.snn.fused import fused_multistep
-
-        return fused_multistep(x_seq, spec, v_init, k, need_v_seq)
-    return _CupyNeuron.apply(x_seq, v_init, k, spec, need_v_seq)
+    return run_kernels(_CupyNeuron.apply, x_seq, spec, v_init, k, need_v_seq)

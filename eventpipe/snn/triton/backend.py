@@ -22,6 +22,7 @@ from torch.autograd.function import once_differentiable
 from eventpipe.errors import ConfigError, MissingDependencyError
 from eventpipe.snn.cuda import backend as cuda_backend
 from eventpipe.snn.dynamics import NeuronSpec
+from eventpipe.snn.kernel_io import backward_outputs, fixed_decay, forward_buffers, run_kernels, save_forward
 
 __all__ = [
     "check_supported",
@@ -83,11 +84,6 @@ def check_supported(spec: NeuronSpec, dtype: torch.dtype | None = None) -> None:
         raise ConfigError(f"backend='triton' cannot run this neuron: {reason}; use backend='torch'.")
 
 
-def _fixed_decay(spec: NeuronSpec) -> float:
-    """The decay passed by value: ``1/tau`` for LIF (PLIF reads ``k`` from memory, IF ignores it)."""
-    return 1.0 / spec.tau if spec.kind == "lif" else 1.0
-
-
 def _grid(numel: int) -> tuple[int]:
     return ((numel + _BLOCK - 1) // _BLOCK,)
 
@@ -108,28 +104,18 @@ class _TritonNeuron(torch.autograd.Function):
         need_v_seq: bool,
     ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
         ctx.set_materialize_grads(False)
-        x_seq = x_seq.contiguous()
-        steps, numel = x_seq.shape[0], x_seq[0].numel()
         # v_init is read in its own dtype and converted to float32 in the kernel, as the torch backend does
-        v0 = None if v_init is None else v_init.detach().contiguous()
-        k_dev = None if k_tensor is None else k_tensor.detach().to(torch.float32).reshape(1).contiguous()
-        h_seq = torch.empty_like(x_seq)
-        s_seq = torch.empty_like(x_seq)
-        v_seq = torch.empty_like(x_seq) if need_v_seq else None
-        v_last = torch.empty_like(x_seq[0])
-        with _on(x_seq.device):
-            _kernels().neuron_forward[_grid(numel)](
-                x_seq, x_seq if v0 is None else v0, h_seq, s_seq, x_seq if v_seq is None else v_seq, v_last,
-                x_seq if k_dev is None else k_dev,
-                _fixed_decay(spec), spec.v_threshold, spec.v_rest, steps, numel,
+        b = forward_buffers(x_seq, None if v_init is None else v_init.detach(), k_tensor, need_v_seq)
+        x = b.x_seq
+        with _on(x.device):
+            _kernels().neuron_forward[_grid(b.numel)](
+                x, x if b.v0 is None else b.v0, b.h_seq, b.s_seq, x if b.v_seq is None else b.v_seq, b.v_last,
+                x if b.k_dev is None else b.k_dev,
+                fixed_decay(spec), spec.v_threshold, spec.v_rest, b.steps, b.numel,
                 KIND=_KIND_CODES[spec.kind], HARD_RESET=spec.hard_reset, DECAY_INPUT=spec.decay_input,
-                HAS_V_INIT=v0 is not None, STORE_V_SEQ=need_v_seq, BLOCK=_BLOCK, **_LAUNCH_OPTIONS,
+                HAS_V_INIT=b.v0 is not None, STORE_V_SEQ=need_v_seq, BLOCK=_BLOCK, **_LAUNCH_OPTIONS,
             )  # fmt: skip
-        ctx.spec = spec
-        ctx.v_init_dtype = None if v_init is None else v_init.dtype
-        ctx.k_meta = None if k_tensor is None else (k_tensor.shape, k_tensor.dtype)
-        ctx.save_for_backward(h_seq, v0, k_dev)
-        return s_seq, v_seq, v_last
+        return save_forward(ctx, spec, v_init, k_tensor, b)
 
     @staticmethod
     @once_differentiable
@@ -157,20 +143,14 @@ class _TritonNeuron(torch.autograd.Function):
                 prepared(grad_s_seq), prepared(grad_v_seq), prepared(grad_v_last), h_seq,
                 h_seq if v0 is None else v0, grad_x, h_seq if grad_v_init is None else grad_v_init,
                 h_seq if grad_decay is None else grad_decay, h_seq if k_dev is None else k_dev,
-                _fixed_decay(spec), spec.v_threshold, spec.v_rest, spec.surrogate.alpha, steps, numel,
+                fixed_decay(spec), spec.v_threshold, spec.v_rest, spec.surrogate.alpha, steps, numel,
                 KIND=_KIND_CODES[spec.kind], HARD_RESET=spec.hard_reset, DECAY_INPUT=spec.decay_input,
                 DETACH_RESET=spec.detach_reset, SG=spec.surrogate.cuda_code,
                 HAS_GRAD_S=grad_s_seq is not None, HAS_GRAD_V_SEQ=grad_v_seq is not None,
                 HAS_GRAD_V_LAST=grad_v_last is not None, HAS_V_INIT=v0 is not None,
                 STORE_GRAD_V_INIT=want_v0, BLOCK=_BLOCK, **_LAUNCH_OPTIONS,
             )  # fmt: skip
-        grad_k = None
-        if ctx.needs_input_grad[2] and grad_decay is not None:
-            shape, kdtype = ctx.k_meta
-            grad_k = grad_decay.reshape(shape).to(kdtype)
-        if grad_v_init is not None:
-            grad_v_init = grad_v_init.to(ctx.v_init_dtype)
-        return (grad_x if ctx.needs_input_grad[0] else None), grad_v_init, grad_k, None, None
+        return backward_outputs(ctx, grad_x, grad_v_init, grad_decay)
 
 
 def triton_multistep(
@@ -187,9 +167,4 @@ def triton_multistep(
             f"backend='triton' needs CUDA tensors, got a tensor on {x_seq.device}; move the model and data "
             "to a GPU or use backend='torch'."
         )
-    k = spec.learned_decay(k)
-    if x_seq.numel() == 0:  # nothing to launch; the torch loop handles empty shapes exactly
-        from eventpipe.snn.fused import fused_multistep
-
-        return fused_multistep(x_seq, spec, v_init, k, need_v_seq)
-    return _TritonNeuron.apply(x_seq, v_init, k, spec, need_v_seq)
+    return run_kernels(_TritonNeuron.apply, x_seq, spec, v_init, k, need_v_seq)
