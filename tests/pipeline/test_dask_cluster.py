@@ -4,6 +4,7 @@ switches that start a cluster with Dask's own settings."""
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -46,10 +47,11 @@ def test_costliest_first_and_kept_memory() -> None:
         assert list(client.run(_malloc_env).values()) == [
             {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(KEEP_FREED_BYTES), "MALLOC_ARENA_MAX": "1"}
         ]
-        # one single-threaded worker runs the tasks one by one: results arrive in start order
+        # one single-threaded worker runs the tasks one by one; each notes when it started (results
+        # may arrive in another order when several finish between two messages)
         with dask_client(scheduler=client) as given:  # a connected client is used and left open
-            done = run_tasks(int, [(i,) for i in range(len(costs))], given, progress=False,
-                             cost=lambda a: costs[a[0]])
+            stamped = run_tasks(lambda i: (time.perf_counter_ns(), i), [(i,) for i in range(len(costs))], given,
+                                progress=False, cost=lambda a: costs[a[0]])
             # results left on the workers: the finished futures come back, and a task's error is raised
             held = run_tasks(int, [(1,), (2,)], given, progress=False, collect=False)
             assert sorted(f.result() for f in held) == [1, 2]
@@ -57,7 +59,7 @@ def test_costliest_first_and_kept_memory() -> None:
                 run_tasks(int, [("x",)], given, progress=False, collect=False)
         assert given is client and client.status == "running"
         assert run_tasks(int, [], client, progress=False) == []
-    assert done == [3, 5, 7, 1, 6, 4, 2, 0]  # by decreasing cost, ties in the given order
+    assert [i for _, i in sorted(stamped)] == [3, 5, 7, 1, 6, 4, 2, 0]  # by decreasing cost, ties in the given order
     assert dict(os.environ) == environ  # the workers' settings stay out of this process's environment
     assert run_tasks(int, [(2,), (1,)], None, cost=lambda a: a[0], progress=False) == [2, 1]  # in-process: as given
     assert run_tasks(int, [(2,), (1,)], None, progress=False, collect=False) == []
