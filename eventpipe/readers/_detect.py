@@ -34,3 +34,22 @@ def sniff(head: bytes, magic: dict[str, tuple[bytes, ...]]) -> str | None:
     if head.startswith(b"%"):
         return prophesee_kind(head)
     return None
+
+
+def describe_head(head: bytes, max_lines: int = 3) -> str:
+    """What the first bytes of a file show, for a one-line message: its first text lines, else its magic.
+
+    Up to ``max_lines`` lines (each cut to 60 characters) when the file starts with printable text, else
+    the first 8 bytes in hex and as a bytes literal.
+    """
+    if not head:
+        return "it is empty"
+    lines = []
+    for raw in head.split(b"\n")[:max_lines]:
+        line = raw.rstrip(b"\r")
+        if not line or not all(32 <= b < 127 or b == 9 for b in line[:60]):
+            break
+        lines.append(line[:60].decode("ascii") + ("..." if len(line) > 60 else ""))
+    if lines:
+        return "its first lines are " + ", ".join(repr(line) for line in lines)
+    return f"it starts with bytes {head[:8].hex(' ')} ({head[:8]!r})"

@@ -14,8 +14,8 @@ from readers_strategies import sorted_events
 from eventpipe.errors import ConfigError, CorruptRecordingError, EventValidationError, FormatError
 from eventpipe.events import make_events
 from eventpipe.readers import read_events
-from eventpipe.readers._stream import ChunkDecoder, decode_file
-from eventpipe.readers.aedat3 import _ERRORS, _decode_packets, read_aedat3, read_header, write_aedat3
+from eventpipe.readers._stream import decode_file
+from eventpipe.readers.aedat3 import inspect_aedat3, make_decoder, read_aedat3, read_header, write_aedat3
 
 HEADER = b"#!AER-DAT3.1\r\n#Format: RAW\r\n#Source 1: DVS128\r\n#!END-HEADER\r\n"
 
@@ -61,7 +61,7 @@ def test_unaligned_packets_take_the_byte_path(tmp_path: Path) -> None:
     np.testing.assert_array_equal(read_aedat3(f), expected)
     for chunk in (29, 31, 64):
         _, start = read_header(f)
-        decoder = ChunkDecoder(_decode_packets, record="packet", bytes_per_event=8, errors=_ERRORS, words=True)
+        decoder = make_decoder()
         np.testing.assert_array_equal(decode_file(f, start, decoder, chunk_bytes=chunk), expected)
 
 
@@ -113,7 +113,7 @@ def test_chunk_boundaries_and_output_growth(tmp_path: Path, chunk: int) -> None:
                      rng.integers(0, 2, n))
     f = write_aedat3(tmp_path / "c.aedat", ev, packet_size=333)
     _, start = read_header(f)
-    decoder = ChunkDecoder(_decode_packets, record="packet", bytes_per_event=1 << 40, errors=_ERRORS, words=True)
+    decoder = make_decoder(bytes_per_event=1 << 40)
     np.testing.assert_array_equal(decode_file(f, start, decoder, chunk_bytes=chunk), ev)
 
 
@@ -159,3 +159,66 @@ def test_negative_timestamp_is_corrupt(tmp_path: Path) -> None:
     f.write_bytes(HEADER + packet(1, [(polarity(1, 1, 1), -5)]))
     with pytest.raises(CorruptRecordingError, match="negative"):
         read_aedat3(f)
+
+
+DAVIS_HEADER = b"#!AER-DAT3.1\r\n#Format: RAW\r\n#Source 1: DAVIS240C\r\n#!END-HEADER\r\n"
+
+
+def special(kind: int, valid: int = 1) -> int:
+    return (kind << 1) | valid
+
+
+def test_davis240_packets_counted_and_skipped(tmp_path: Path) -> None:
+    """cAER's DAVIS240C output: polarity, frame (a 2x2 frame event), IMU6 and special packets."""
+    frame = packet(2, [(1, 100)], size=36 + 2 * 2 * 2, tsoff=4)  # info, 4 timestamps, lengths, position, pixels
+    imu6 = packet(3, [(1, 101), (1, 102), (0, 103)], size=36)  # the third is invalid
+    imu6 = imu6[:24] + struct.pack("<i", 2) + imu6[28:]  # eventValid
+    data = DAVIS_HEADER + packet(0, [(special(2), 5)])  # an external input rising edge
+    data += packet(1, [(polarity(239, 179, 1), 10), (polarity(0, 0, 0), 11)]) + frame + imu6
+    f = tmp_path / "davis.aedat"
+    f.write_bytes(data)
+    rec = inspect_aedat3(f)
+    np.testing.assert_array_equal(rec.events, make_events([10, 11], [239, 0], [179, 0], [1, 0]))
+    assert rec.camera == "DAVIS240C" and rec.sensor == (240, 180)
+    assert rec.counts == {"dvs_events": 2, "aps_frames": 1, "imu_samples": 2, "special_events": 1,
+                          "other_events": 0}
+
+
+def test_timestamp_wrap_special_event_is_honoured(tmp_path: Path) -> None:
+    """A TIMESTAMP_WRAP lifts later packets by one overflow; cAER's own overflow field agrees; a reset drops it."""
+    wrap = packet(0, [(special(0), 0x7FFFFFFF)])
+    lifted = DAVIS_HEADER + packet(1, [(polarity(1, 1, 1), 0x7FFFFFF0)]) + wrap
+    caer = lifted + packet(1, [(polarity(2, 2, 1), 7)], overflow=1)  # cAER raises the overflow itself
+    stale = lifted + packet(1, [(polarity(2, 2, 1), 7)])  # a writer that left it at 0
+    for data in (caer, stale):
+        f = tmp_path / "w.aedat"
+        f.write_bytes(data)
+        assert read_aedat3(f)["t"].tolist() == [0x7FFFFFF0, (1 << 31) | 7]
+    f.write_bytes(stale + wrap + packet(0, [(special(1), 0)]) + packet(1, [(polarity(3, 3, 0), 4)]))
+    rec = inspect_aedat3(f)
+    assert rec.events["t"].tolist() == [4, 0x7FFFFFF0, (1 << 31) | 7]
+    assert rec.counts["special_events"] == 3
+
+
+def test_sensor_size_from_header(tmp_path: Path) -> None:
+    f = tmp_path / "s.aedat"
+    replayed = (b"#!AER-DAT3.1\r\n#Format: RAW\r\n#Source 1: File,dvsSizeX=346,dvsSizeY=260,apsSizeX=346,"
+                b"apsSizeY=260,dataSizeX=346,dataSizeY=260,visualizerSizeX=346,visualizerSizeY=260\r\n"
+                b"#-Source 1: DAVIS346B\r\n#!END-HEADER\r\n")  # cAER's output of a replayed file
+    f.write_bytes(replayed)
+    assert (inspect_aedat3(f).camera, inspect_aedat3(f).sensor) == ("DAVIS346B", (346, 260))
+    f.write_bytes(replayed.replace(b"dvsSizeX=346,dvsSizeY=260", b"dvsSizeX=100,dvsSizeY=50"))
+    assert inspect_aedat3(f).sensor == (100, 50)  # the sizes win over the chip's name
+    f.write_bytes(b"#!AER-DAT3.1\r\n#Source 1: DVXplorer Lite\r\n#!END-HEADER\r\n")
+    assert inspect_aedat3(f).sensor == (320, 240)
+    f.write_bytes(HEADER.replace(b"DVS128", b"Mystery"))
+    assert inspect_aedat3(f).camera == "Mystery" and inspect_aedat3(f).sensor is None
+    assert inspect_aedat3(write_aedat3(f, make_events([1], [2], [3], [1]))).sensor == (128, 128)
+
+
+def test_bad_special_event_size(tmp_path: Path) -> None:
+    f = tmp_path / "b.aedat"
+    f.write_bytes(DAVIS_HEADER + packet(0, [(special(0), 1)], size=4, tsoff=0))
+    with pytest.raises(CorruptRecordingError, match="event size 4") as err:
+        read_aedat3(f)
+    assert err.value.offset == len(DAVIS_HEADER)

@@ -44,8 +44,17 @@ def _print_store(summary: dict[str, Any]) -> None:
     typer.echo(f"fingerprint: {summary['fingerprint']}")
 
 
+def _count_label(name: str) -> str:
+    first, _, rest = name.partition("_")
+    return f"{first.upper() if first in ('dvs', 'aps', 'imu') else first} {rest}".strip()
+
+
 def _print_recording(summary: dict[str, Any]) -> None:
     typer.echo(f"{summary['path']} ({summary['format']}, {summary['bytes']} bytes)")
+    if summary["camera"] is not None or summary["sensor"] is not None:
+        sensor = "x".join(map(str, summary["sensor"])) if summary["sensor"] else "not given"
+        typer.echo(f"  camera: {summary['camera'] or 'not named'}, sensor {sensor}")
+    typer.echo("  records: " + ", ".join(f"{n} {_count_label(k)}" for k, n in summary["counts"].items()))
     if not summary["events"]:
         typer.echo("  0 events")
         return
@@ -62,13 +71,14 @@ def _print_recording(summary: dict[str, Any]) -> None:
                f"polarities {summary['polarities']}, ON fraction {summary['on_fraction']}")
 
 
-def _recording_summary(path: Path, fmt: str | None) -> dict[str, Any]:
-    from eventpipe.readers import detect_format, read_events
+def _recording_summary(path: Path, fmt: str | None, chip: str | None) -> dict[str, Any]:
+    from eventpipe.readers.describe import describe_recording
     from eventpipe.store.stats import events_summary
 
-    name = fmt or detect_format(path)
-    return {"path": str(path), "format": name, "bytes": path.stat().st_size,
-            **events_summary(read_events(path, format=name))}
+    rec = describe_recording(path, fmt, chip=chip)
+    return {"path": str(path), "format": rec.format, "bytes": path.stat().st_size, "camera": rec.camera,
+            "sensor": list(rec.sensor) if rec.sensor else None, "counts": rec.counts,
+            **events_summary(rec.events)}
 
 
 def _store_info(location: str) -> tuple[str, dict[str, Any]]:
@@ -93,6 +103,13 @@ def _reader_names() -> str:
     return ", ".join(sorted(READERS.names()))
 
 
+def _chip_names() -> str:
+    """The jAER chip names, for the help of ``--chip``."""
+    from eventpipe.readers.jaer import CHIPS
+
+    return ", ".join(CHIPS)
+
+
 @app.command("info")
 def info_command(
     target: Annotated[str, typer.Argument(
@@ -101,17 +118,22 @@ def info_command(
     fmt: Annotated[str | None, typer.Option(
         "--format", metavar="FORMAT", show_default=False,
         help=f"Reader for a raw file whose suffix says nothing (e.g. atis for .bs2), one of: {_reader_names()}.")] = None,
+    chip: Annotated[str | None, typer.Option(
+        "--chip", metavar="CHIP", show_default=False,
+        help=f"Camera of an AEDAT 2.0 (jAER) file without a header, or overriding its AEChip line, one of: "
+             f"{_chip_names()}.")] = None,
     json_out: JsonOption = False,
 ) -> None:
     """Describe a dataset's events store (samples per split, events per sample, durations, class
-    histogram, size on disk) or a raw recording (events, duration, rates, sensor extent)."""
+    histogram, size on disk) or a raw recording (camera, records per type, events, duration, rates, sensor
+    extent)."""
     from eventpipe.errors import DataNotFoundError
     from eventpipe.sources import get_dataset
     from eventpipe.store.location import exists
 
     path = Path(target).expanduser()
     if path.is_file():
-        summary = _recording_summary(path, fmt)
+        summary = _recording_summary(path, fmt, chip)
         if json_out:
             typer.echo(json.dumps(summary))
         else:
