@@ -1,21 +1,24 @@
-"""Reader throughput: AEDAT 3.1 and ATIS decode speed next to bounds measured in the same run.
+"""Reader throughput: AEDAT 3.1, ATIS, text and HDF5 decode speed next to bounds measured in the same run.
 
-For each format a file of about ``size_mb`` MB is generated in a temporary folder, then timed:
+For each format a file of about ``size_mb`` MB is generated in a temporary folder (the text file in the
+ETH datasets' ``t x y p`` layout with times in seconds, the HDF5 file in DSEC's ``events/{t,x,y,p}``
+layout with ``t_offset``), then timed:
 
 - ``eventpipe``: :func:`eventpipe.readers.read_events` end to end (file read from the page cache,
   header parse, Numba decode, sort check), single-threaded. A fresh output array is part of it: the OS
   zeroes its pages on first touch, work that a memcpy of the output would also do.
 - ``kernel``: the same Numba kernel decoding the bytes already in memory into an output array that is
-  already mapped: the decoding work alone.
+  already mapped: the decoding work alone (not for HDF5, which h5py decodes).
 - ``numpy``: a loop-free-per-event NumPy decoder of the same bytes (a Python loop per AEDAT packet,
-  vectorised field extraction), the usual way these formats are read in Python.
+  vectorised field extraction), the usual way these formats are read in Python; for text
+  :func:`numpy.loadtxt`, for HDF5 whole h5py datasets cast into the event array.
 - ``memcpy``: ``np.copyto`` of the file's bytes (already in memory) into another buffer: the rate at
   which one core can merely move the input, expressed as events/s for the same file.
 - ``file read``: reading the file into a preallocated buffer (page-cache bandwidth).
 
 Rates come from the thread's CPU time (see :func:`cpu_best_time`); wall times are reported too.
-Decoding writes 16 bytes of output per event of 8 (AEDAT) or 5 (ATIS) input bytes, so a decoder
-reaching the memcpy rate is at the memory-bandwidth limit.
+Decoding writes 16 bytes of output per event of 8 (AEDAT), 5 (ATIS), about 21 (text) or 9 (HDF5)
+input bytes, so a decoder reaching the memcpy rate is at the memory-bandwidth limit.
 """
 
 from __future__ import annotations
@@ -74,6 +77,33 @@ def numpy_atis(path: Path) -> Events:
     return make_events((ts + offset)[keep], raw[keep, 0], raw[keep, 1], raw[keep, 2] >> 7)
 
 
+def numpy_text(path: Path) -> Events:
+    """:func:`numpy.loadtxt` of a ``t x y p`` file with times in seconds (baseline)."""
+    cols = np.loadtxt(path, dtype=np.float64, ndmin=2)
+    return make_events(np.rint(cols[:, 0] * 1e6).astype(np.int64), cols[:, 1], cols[:, 2], cols[:, 3])
+
+
+def numpy_hdf5(path: Path) -> Events:
+    """Whole h5py datasets of a DSEC-layout file cast into the event array (baseline)."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        g = f["events"]
+        return make_events(g["t"][()].astype(np.int64) + int(f["t_offset"][()]), g["x"][()], g["y"][()], g["p"][()])
+
+
+def write_dsec(path: Path, events: Events, t_offset: int = 0) -> Path:
+    """``events`` as a DSEC ``events.h5``: ``events/{t,x,y,p}`` (t uint32 µs after ``t_offset``), chunked."""
+    import h5py
+
+    with h5py.File(path, "w") as f:
+        for name, dtype in (("t", "<u4"), ("x", "<u2"), ("y", "<u2"), ("p", "u1")):
+            col = events[name] - t_offset if name == "t" else events[name]
+            f.create_dataset(f"events/{name}", data=col.astype(dtype), chunks=True)
+        f["t_offset"] = np.int64(t_offset)
+    return path
+
+
 def cpu_best_time(fn: Any, repeat: int) -> tuple[float, float]:
     """Best (wall, CPU) seconds of ``repeat`` calls; CPU time is this thread's user + system time.
 
@@ -93,18 +123,27 @@ def _rates(n: int, nbytes: int, wall: float, cpu: float) -> dict[str, float]:
     return {"wall_s": wall, "cpu_s": cpu, "M_events_per_s": n / cpu / 1e6, "GB_per_s_in": nbytes / cpu / 1e9}
 
 
-def _decoder(fmt: str) -> Any:
-    from eventpipe.readers import aedat3, atis
+def _kernel(fmt: str, path: Path, out: Events) -> Any:
+    """The decoding work alone: the format's Numba kernel over the file's bytes already in memory."""
+    from eventpipe.readers import _ascii, aedat3, atis
     from eventpipe.readers._stream import ChunkDecoder
 
+    src = np.fromfile(path, dtype=np.uint8)
+    if fmt == "text":
+        fields = np.array([_ascii.T, _ascii.X, _ascii.Y, _ascii.P], dtype=np.int64)
+        state = np.zeros(3, dtype=np.int64)
+        return lambda: _ascii.parse_lines(src, out, 0, state, fields, _ascii.WHITESPACE, 6, 0)
     if fmt == "aedat3":
-        return ChunkDecoder(aedat3._decode_packets, record="packet", bytes_per_event=8, errors={}, words=True)
-    return ChunkDecoder(atis._decode_atis, record="40-bit event", bytes_per_event=5, errors={}, n_state=3)
+        payload = np.array(src[aedat3.read_header(path)[1] :])  # a copy starts at an aligned address, as the read buffer
+        decoder = ChunkDecoder(aedat3._decode_packets, record="packet", bytes_per_event=8, errors={}, words=True)
+    else:
+        payload = src
+        decoder = ChunkDecoder(atis._decode_atis, record="40-bit event", bytes_per_event=5, errors={}, n_state=3)
+    return lambda: decoder.decode(payload, out, 0)
 
 
 def _bench_file(fmt: str, path: Path, expected: Events, numpy_decoder: Any, repeat: int) -> dict[str, Any]:
     from eventpipe.readers import read_events
-    from eventpipe.readers.aedat3 import read_header
 
     nbytes = path.stat().st_size
     n = len(expected)
@@ -115,24 +154,20 @@ def _bench_file(fmt: str, path: Path, expected: Events, numpy_decoder: Any, repe
     src = np.fromfile(path, dtype=np.uint8)
     dst = np.empty_like(src)
     buf = np.empty_like(src)
-    # a copy starts the payload at an aligned address, as the reader's read buffer does
-    payload = np.array(src[read_header(path)[1] :]) if fmt == "aedat3" else src
     out = np.zeros(len(expected), dtype=EVENT_DTYPE)
-
-    def kernel() -> None:
-        _decoder(fmt).decode(payload, out, 0)
 
     def read_into() -> None:
         with path.open("rb") as f:
             f.readinto(buf.data)
 
-    measured = {
-        "eventpipe": cpu_best_time(lambda: read_events(path, format=fmt), repeat),
-        "kernel": cpu_best_time(kernel, repeat),
+    measured = {"eventpipe": cpu_best_time(lambda: read_events(path, format=fmt), repeat)}
+    if fmt != "hdf5":
+        measured["kernel"] = cpu_best_time(_kernel(fmt, path, out), repeat)
+    measured.update({
         "numpy": cpu_best_time(lambda: numpy_decoder(path), max(1, repeat - 1)),
         "memcpy": cpu_best_time(lambda: np.copyto(dst, src), repeat),
         "file read": cpu_best_time(read_into, repeat),
-    }
+    })
     rows = {name: _rates(n, nbytes, wall, cpu) for name, (wall, cpu) in measured.items()}
     timings = {name: cpu for name, (_, cpu) in measured.items()}
     return {
@@ -141,26 +176,28 @@ def _bench_file(fmt: str, path: Path, expected: Events, numpy_decoder: Any, repe
         "events": n,
         "rows": rows,
         "ratio_to_memcpy": timings["memcpy"] / timings["eventpipe"],
-        "kernel_ratio_to_memcpy": timings["memcpy"] / timings["kernel"],
+        "kernel_ratio_to_memcpy": timings["memcpy"] / timings["kernel"] if "kernel" in timings else None,
         "speedup_vs_numpy": timings["numpy"] / timings["eventpipe"],
     }
 
 
 def run(size_mb: float = 100.0, repeat: int = 3, workdir: str | Path | None = None,
         progress: bool = True) -> dict[str, Any]:
-    """Generate ~``size_mb`` MB AEDAT 3.1 and ATIS files and time their decoding.
+    """Generate ~``size_mb`` MB AEDAT 3.1, ATIS, text and HDF5 files and time their decoding.
 
     Returns
     -------
     A plain dict: ``{"size_mb", "threads": 1, "formats": [per-format dict]}``; each per-format dict has
-    ``events``, ``file_mb``, ``rows`` (``eventpipe``, ``kernel``, ``numpy``, ``memcpy``, ``file read`` with
-    best wall and CPU seconds, M events/s per core and input GB/s, both from CPU time),
-    ``ratio_to_memcpy``, ``kernel_ratio_to_memcpy`` and ``speedup_vs_numpy`` (CPU-time ratios).
+    ``events``, ``file_mb``, ``rows`` (``eventpipe``, ``kernel`` (not for HDF5), ``numpy``, ``memcpy``,
+    ``file read`` with best wall and CPU seconds, M events/s per core and input GB/s, both from CPU
+    time), ``ratio_to_memcpy``, ``kernel_ratio_to_memcpy`` (None for HDF5) and ``speedup_vs_numpy``
+    (CPU-time ratios).
     """
     from tqdm.auto import tqdm
 
     from eventpipe.readers.aedat3 import write_aedat3
     from eventpipe.readers.atis import write_atis
+    from eventpipe.readers.text import write_text
 
     warm = synthetic_events(1000)
     results = []
@@ -171,13 +208,16 @@ def run(size_mb: float = 100.0, repeat: int = 3, workdir: str | Path | None = No
 
         read_events(write_aedat3(folder / "warm.aedat", warm))
         read_events(write_atis(folder / "warm.bin", warm))
+        read_events(write_text(folder / "warm.txt", warm))
         jobs = [
-            ("aedat3", "gesture.aedat", 8, write_aedat3, numpy_aedat3),
-            ("atis", "nmnist.bin", 5, write_atis, numpy_atis),
+            ("aedat3", "gesture.aedat", 8, write_aedat3, numpy_aedat3, 128),
+            ("atis", "nmnist.bin", 5, write_atis, numpy_atis, 34),
+            ("text", "events.txt", 21, write_text, numpy_text, 346),
+            ("hdf5", "events.h5", 9, write_dsec, numpy_hdf5, 640),
         ]
-        for fmt, name, bytes_per_event, writer, baseline in tqdm(jobs, desc="readers bench", disable=not progress):
-            events = synthetic_events(int(size_mb * _MB / bytes_per_event), seed=1,
-                                      height=128 if fmt == "aedat3" else 34, width=128 if fmt == "aedat3" else 34)
+        for fmt, name, bytes_per_event, writer, baseline, side in tqdm(jobs, desc="readers bench",
+                                                                       disable=not progress):
+            events = synthetic_events(int(size_mb * _MB / bytes_per_event), seed=1, height=side, width=side)
             path = writer(folder / name, events)
             results.append(_bench_file(fmt, path, events, baseline, repeat))
             path.unlink()

@@ -1,4 +1,4 @@
-"""Readers: raw recordings (AEDAT 2/3/4, ATIS .bin, Prophesee DAT/EVT2/EVT3, HDF5, .mat, .npy) -> events.
+"""Readers: raw recordings (AEDAT 2/3/4, ATIS .bin, Prophesee DAT/EVT2/EVT3, HDF5, .mat, .npy, text) -> events.
 
 >>> from eventpipe.readers import read_events, detect_format  # doctest: +SKIP
 >>> events = read_events("user01_natural.aedat")             # doctest: +SKIP
@@ -9,7 +9,9 @@ says nothing (``read_events("1.bs2", format="atis")``). Readers stream binary fi
 buffer, and report a truncated or corrupt file as one :class:`~eventpipe.errors.CorruptRecordingError`
 naming the file and byte offset. A file that lacks its format's mandatory header (an empty file
 included) raises :class:`~eventpipe.errors.FormatError`; headerless formats (ATIS) read an empty file as
-zero events, and a header followed by no events is zero events for every format.
+zero events, and a header followed by no events is zero events for every format. Text event files
+(``.txt``, ``.csv``: one ``t x y p`` line per event) have no magic; they are chosen by suffix only, so
+a binary format's magic always wins over a ``.txt`` name.
 
 Readers live in a :class:`~eventpipe.registry.Registry`; plugins add one through the entry-point group
 ``eventpipe.readers`` whose object is a :class:`Reader` (or a bare ``fn(path) -> events``, which is then
@@ -70,9 +72,9 @@ READERS: Registry[Reader] = Registry("reader", group="eventpipe.readers")
 
 for _reader in (
     Reader("aedat3", "eventpipe.readers.aedat3:read_aedat3", (), (b"#!AER-DAT3",),
-           "AEDAT 3.1 polarity packets (cAER; DVS128 Gesture)"),
+           "AEDAT 3.1 (cAER/DV): polarity packets; frame, IMU and special packets counted"),
     Reader("aedat2", "eventpipe.readers.aedat2:read_aedat2", (".aedat",), (b"#!AER-DAT2",),
-           "AEDAT 2.0 (jAER) with the DVS128 address layout (CIFAR10-DVS)"),
+           "AEDAT 2.0 (jAER): DVS128, DAVIS240/346/128/208/640 and DVXplorer, chip from the AEChip header"),
     Reader("aedat4", "eventpipe.readers.aedat4:read_aedat4", (".aedat4",), (b"#!AER-DAT4",),
            "AEDAT 4.0 (DV) event streams; needs the optional 'aedat' package"),
     Reader("atis", "eventpipe.readers.atis:read_atis", (".bin", ".bs2"), (),
@@ -84,11 +86,13 @@ for _reader in (
     Reader("evt3", "eventpipe.readers.evt3:read_evt3", (), (),
            "Prophesee EVT 3.0 .raw"),
     Reader("hdf5", "eventpipe.readers.hdf5:read_hdf5", (".h5", ".hdf5"), (b"\x89HDF\r\n\x1a\n",),
-           "HDF5 with t/x/y/p datasets, or one-sample SHD spikes/times+units"),
+           "HDF5 with t/x/y/p datasets (DSEC events/ with t_offset), or one-sample SHD spikes/times+units"),
     Reader("mat", "eventpipe.readers.mat:read_mat", (".mat",), (b"MATLAB ",),
            "MATLAB .mat events (ASL-DVS ts/x/y/pol; ST-MNIST spiketrain)"),
     Reader("npy", "eventpipe.readers.npy:read_npy", (".npy", ".npz"), (b"\x93NUMPY",),
            "NumPy .npy/.npz event arrays"),
+    Reader("text", "eventpipe.readers.text:read_text", (".txt", ".csv"), (),
+           "text/CSV lines 't x y p' (ETH event camera datasets; optional header and time unit)"),
 ):
     READERS.register(_reader.name, _reader)
 
@@ -132,7 +136,7 @@ def read_events(path: str | os.PathLike[str], format: str | None = None) -> Even
         The recording.
     format:
         A reader name (``aedat2``, ``aedat3``, ``aedat4``, ``atis``, ``dat``, ``evt2``, ``evt3``, ``hdf5``,
-        ``mat``, ``npy`` or a plugin's); detected with :func:`detect_format` when ``None``.
+        ``mat``, ``npy``, ``text`` or a plugin's); detected with :func:`detect_format` when ``None``.
 
     Returns
     -------

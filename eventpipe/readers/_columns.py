@@ -46,7 +46,7 @@ def seconds_to_us(path: Path, seconds: object, where: Callable[[int], str] = _in
 
 def _integral(path: Path, name: str, col: np.ndarray) -> np.ndarray:
     if col.dtype.kind == "b":
-        return col.astype(np.int64)
+        return col.astype(np.uint8)
     if col.dtype.kind in "iu":
         return col
     if col.dtype.kind == "f":
@@ -57,13 +57,23 @@ def _integral(path: Path, name: str, col: np.ndarray) -> np.ndarray:
     raise FormatError(f"{path}: field {name} has dtype {col.dtype}; expected numbers")
 
 
+def _always_fits(dtype: np.dtype, lo: int, hi: int) -> bool:
+    """True when every value of integer ``dtype`` lies in ``[lo, hi]`` (uint16 x, uint32 t: no check needed)."""
+    if dtype.kind not in "iu":
+        return False
+    info = np.iinfo(dtype)
+    return bool(info.min >= lo and info.max <= hi)
+
+
 def columns_to_events(
-    path: str | Path, t: object, x: object, y: object, p: object, *, sort: bool = True
+    path: str | Path, t: object, x: object, y: object, p: object, *, sort: bool = True,
+    out: Events | None = None,
 ) -> Events:
     """Check and cast four equal-length columns into events, stable-sorted by ``t`` unless ``sort=False``.
 
     ``p`` may use -1/+1 or 0/1 (any positive value is ON); ``t``, ``x``, ``y`` must be integral and fit
-    the event dtype (``x``, ``y`` in [0, 65535]).
+    the event dtype (``x``, ``y`` in [0, 65535]). With ``out`` (an event array of the columns' length,
+    e.g. a slice of a larger one) the events are written there and ``out`` is returned.
 
     Raises
     ------
@@ -78,15 +88,17 @@ def columns_to_events(
         raise FormatError(f"{path}: event fields have different lengths {lengths}")
     if cols["p"].dtype.kind in "iuf" and len(cols["p"]) and cols["p"].min() < 0:
         cols["p"] = cols["p"] > 0  # -1/+1 polarity
-    out = np.empty(lengths["t"], dtype=EVENT_DTYPE)
+    if out is None:
+        out = np.empty(lengths["t"], dtype=EVENT_DTYPE)
     for name, col in cols.items():
         col = _integral(path, name, col)
         lo, hi = _LIMITS[name]
-        # compared in the column's own kind: float(2**63 - 1) rounds up to 2**63, which the cast wraps
-        outside = (col < lo) | ((col >= float(hi + 1)) if col.dtype.kind == "f" else (col > hi))
-        if np.any(outside):
-            bad = int(np.flatnonzero(outside)[0])
-            raise FormatError(f"{path}: field {name}[{bad}] = {col[bad]} is outside [{lo}, {hi}]")
+        if not _always_fits(col.dtype, lo, hi):
+            # compared in the column's own kind: float(2**63 - 1) rounds up to 2**63, which the cast wraps
+            outside = (col < lo) | ((col >= float(hi + 1)) if col.dtype.kind == "f" else (col > hi))
+            if np.any(outside):
+                bad = int(np.flatnonzero(outside)[0])
+                raise FormatError(f"{path}: field {name}[{bad}] = {col[bad]} is outside [{lo}, {hi}]")
         out[name] = col
     return sort_by_time(out) if sort else out
 

@@ -1,7 +1,8 @@
 """HDF5 events: single-sample files with t/x/y/p datasets, and SHD/SSC files holding many samples.
 
 - Single sample (:func:`read_hdf5`): datasets ``t``, ``x``, ``y``, ``p`` at the root or in an ``events``
-  group (``t`` in µs), or an SHD-layout file with exactly one sample.
+  group (``t`` in µs; DSEC's layout with its ``t_offset`` included), or an SHD-layout file with
+  exactly one sample.
 - SHD / SSC (:func:`read_hdf5_samples`): ``spikes/times`` (variable-length float seconds per sample),
   ``spikes/units`` (variable-length channel ids), ``labels``; optional per-sample ``extra/*`` arrays
   (e.g. ``extra/speaker``) are returned as metadata. Times become int64 µs rounded to the nearest µs,
@@ -11,20 +12,22 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from eventpipe.errors import CorruptRecordingError, EventpipeError, FormatError
+from eventpipe.errors import CorruptRecordingError, EventpipeError, FormatError, MissingDependencyError
 from eventpipe.events import EVENT_DTYPE, Events
-from eventpipe.readers._columns import columns_to_events, join_events, seconds_to_us
+from eventpipe.readers._columns import check_times, columns_to_events, seconds_to_us, sort_by_time
 
 MAGIC = b"\x89HDF\r\n\x1a\n"
 CHUNK_EVENTS = 1 << 22
 """Events read per slice of a single-sample dataset (bounded memory for big files)."""
 SAMPLES_PER_BLOCK = 1024
 """SHD samples read per block of the variable-length datasets."""
+_INT64_MAX = np.iinfo(np.int64).max
 
 
 class HDF5Samples(NamedTuple):
@@ -62,10 +65,25 @@ def _open(path: Path) -> Any:
             raise FormatError(f"{path}: not an HDF5 file (no HDF5 signature at byte 0)")
     import h5py
 
+    with contextlib.suppress(ImportError):
+        import hdf5plugin  # noqa: F401 - registers Blosc, Zstd, ... filters with h5py (DSEC uses Blosc)
+
     try:
         return h5py.File(path, "r")
     except Exception as exc:  # h5py raises OSError, ValueError, ... on damaged input
         raise CorruptRecordingError(path, None, f"unreadable HDF5 file: {exc}") from None
+
+
+def _data_error(path: Path, exc: Exception) -> EventpipeError:
+    """The error for an exception h5py raised while reading data."""
+    text = str(exc)
+    # an absent filter, not a failing one: "filter returned failure" is damaged compressed data
+    if isinstance(exc, OSError) and any(m in text for m in ("plugin", "can't open directory", "not registered")):
+        return MissingDependencyError(
+            f"{path}: its datasets are compressed with an HDF5 filter h5py lacks (DSEC files use Blosc); "
+            f"pip install hdf5plugin, then read it again ({text})"
+        )
+    return CorruptRecordingError(path, None, f"unreadable HDF5 data: {text}")
 
 
 def _is_shd(h5: Any) -> bool:
@@ -148,7 +166,7 @@ def read_hdf5_samples(path: str | Path) -> HDF5Samples:
         except EventpipeError:
             raise
         except Exception as exc:  # h5py raises OSError, KeyError, TypeError, ... on damaged input
-            raise CorruptRecordingError(path, None, f"unreadable HDF5 data: {exc}") from None
+            raise _data_error(path, exc) from None
     if labels is None:
         raise FormatError(f"{path}: no 'labels' dataset next to spikes/times")
     return HDF5Samples(events, offsets, labels, meta)
@@ -161,10 +179,48 @@ def _find_columns(h5: Any) -> Any:
     return None
 
 
+def _t_offset(path: Path, h5: Any, group: Any) -> int:
+    """The ``t_offset`` scalar (µs) in the events group or at the root; 0 when there is none."""
+    for where in (group, h5):
+        if "t_offset" in where:
+            value = np.asarray(where["t_offset"][()])
+            if value.size != 1 or value.dtype.kind not in "iu":
+                raise FormatError(
+                    f"{path}: t_offset has dtype {value.dtype} and shape {value.shape}; expected one integer (µs)"
+                )
+            return int(value.reshape(-1)[0])
+    return 0
+
+
+def _read_columns(path: Path, h5: Any, group: Any) -> Events:
+    """The t/x/y/p datasets of ``group`` (plus ``t_offset``), read :data:`CHUNK_EVENTS` at a time."""
+    lengths = {k: len(group[k]) for k in "txyp"}
+    if len(set(lengths.values())) > 1:
+        shown = ", ".join(f"{group[k].name} {n}" for k, n in lengths.items())
+        raise FormatError(f"{path}: the event datasets have different lengths ({shown}); each event needs t, x, y, p")
+    offset = _t_offset(path, h5, group)
+    n = lengths["t"]
+    out = np.empty(n, dtype=EVENT_DTYPE)
+    for a in range(0, n, CHUNK_EVENTS):
+        part = out[a : a + CHUNK_EVENTS]
+        columns_to_events(path, *(group[k][a : a + CHUNK_EVENTS] for k in "txyp"), sort=False, out=part)
+        if offset:
+            t = part["t"]
+            if offset > 0 and int(t.max()) > _INT64_MAX - offset:
+                raise CorruptRecordingError(path, None, f"t + t_offset ({offset} µs) is beyond the int64 µs range")
+            t += offset  # a negative result is reported by check_times
+    return out
+
+
 def read_hdf5(path: str | Path) -> Events:
     """Read one sample from an HDF5 file (t/x/y/p datasets, or the SHD layout with one sample).
 
-    Large datasets are read in slices of :data:`CHUNK_EVENTS` events.
+    Column files (DSEC's ``events/{t,x,y,p}`` included) are read :data:`CHUNK_EVENTS` events at a time
+    into the output array, so memory holds the events plus one slice of the datasets. A ``t_offset``
+    scalar (µs) in the events group or at the root is added to every ``t``, as DSEC stores absolute
+    times; DSEC's ``ms_to_idx`` index is not needed to read the whole recording and is ignored.
+    Datasets compressed with Blosc (DSEC) or another plugin filter need the ``hdf5plugin`` package,
+    which is used when installed.
 
     Returns
     -------
@@ -173,10 +229,13 @@ def read_hdf5(path: str | Path) -> Events:
     Raises
     ------
     FormatError
-        Not HDF5 (an empty file included), no t/x/y/p datasets, or an SHD file with several samples
-        (use :func:`read_hdf5_samples`).
+        Not HDF5 (an empty file included), no t/x/y/p datasets, datasets of different lengths, a
+        ``t_offset`` that is not one integer, or an SHD file with several samples (use
+        :func:`read_hdf5_samples`).
     CorruptRecordingError
-        h5py cannot read the file (truncated or damaged).
+        h5py cannot read the file (truncated or damaged), or ``t + t_offset`` is negative or beyond int64.
+    MissingDependencyError
+        The datasets use a compression filter h5py lacks (install ``hdf5plugin``).
     """
     path = Path(path)
     with _open(path) as h5:
@@ -194,13 +253,9 @@ def read_hdf5(path: str | Path) -> Events:
                     f"{path}: no t, x, y, p datasets (at the root or in 'events') and no SHD spikes group; "
                     f"keys {list(h5)}"
                 )
-            n = len(group["t"])
-            parts = [
-                columns_to_events(path, *(group[k][a : a + CHUNK_EVENTS] for k in "txyp"), sort=False)
-                for a in range(0, n, CHUNK_EVENTS)
-            ]
+            events = _read_columns(path, h5, group)
         except EventpipeError:
             raise
         except Exception as exc:  # h5py raises OSError, KeyError, TypeError, ... on damaged input
-            raise CorruptRecordingError(path, None, f"unreadable HDF5 data: {exc}") from None
-    return join_events(path, parts)
+            raise _data_error(path, exc) from None
+    return check_times(path, sort_by_time(events))

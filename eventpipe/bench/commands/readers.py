@@ -1,4 +1,4 @@
-"""``eventpipe bench readers``: AEDAT 3.1 and ATIS decode throughput next to a memcpy bound."""
+"""``eventpipe bench readers``: AEDAT 3.1, ATIS, text and HDF5 decode throughput next to a memcpy bound."""
 
 from __future__ import annotations
 
@@ -17,10 +17,12 @@ def report(result: dict[str, Any]) -> str:
 
     lines = [markdown_table(table_rows(result)), ""]
     for fmt in result["formats"]:
+        kernel = fmt["kernel_ratio_to_memcpy"]
         lines.append(
             f"- {fmt['format']}: {fmt['rows']['eventpipe']['M_events_per_s']:.0f} M events/s on 1 thread, "
-            f"{fmt['ratio_to_memcpy']:.2f}x the memcpy rate (kernel alone {fmt['kernel_ratio_to_memcpy']:.2f}x), "
-            f"{fmt['speedup_vs_numpy']:.1f}x the NumPy decoder"
+            f"{fmt['ratio_to_memcpy']:.2f}x the memcpy rate"
+            + (f" (kernel alone {kernel:.2f}x)" if kernel is not None else "")
+            + f", {fmt['speedup_vs_numpy']:.1f}x the NumPy decoder"
         )
     return "\n".join(lines)
 
@@ -33,10 +35,12 @@ def readers(
     json_out: JsonOption = False,
     markdown: MarkdownOption = None,
 ) -> None:
-    """Decode a generated AEDAT 3.1 file and an ATIS file; print M events/s per method.
+    """Decode generated AEDAT 3.1, ATIS, text (ETH layout) and HDF5 (DSEC layout) files; print M events/s
+    per method.
 
-    Methods: eventpipe's reader end to end, its decoding kernel alone, a NumPy decoder, a memcpy of
-    the same bytes and a file read, all single-threaded and timed on CPU time.
+    Methods: eventpipe's reader end to end, its decoding kernel alone, a NumPy decoder (numpy.loadtxt
+    for text, whole h5py datasets for HDF5), a memcpy of the same bytes and a file read, all
+    single-threaded and timed on CPU time.
     """
     from eventpipe.bench.readers import run
 
