@@ -23,7 +23,7 @@ import torch
 
 from eventpipe.errors import ConfigError, MissingDependencyError
 from eventpipe.snn.cuda import backend as cuda_backend
-from eventpipe.snn.dynamics import NeuronSpec
+from eventpipe.snn.dynamics import NeuronSpec, NeuronState, multistep_loop, rest_state
 from eventpipe.snn.fused import fused_multistep
 from eventpipe.snn.triton import backend as triton_backend
 
@@ -86,6 +86,10 @@ def check_backend(backend: str, spec: NeuronSpec | None = None) -> str:
             raise MissingDependencyError(
                 f"backend={backend!r} cannot be used: {reason}. Use backend='torch' or 'auto'."
             )
+        if spec is not None and spec.tensor_threshold:
+            raise ConfigError(
+                f"backend={backend!r} takes a number for v_threshold, not a tensor; use backend='torch' or 'auto'."
+            )
         if spec is not None:
             module.check_supported(spec)
     return backend
@@ -105,6 +109,21 @@ def select_backend(backend: str, x_seq: torch.Tensor, spec: NeuronSpec) -> str:
     return "torch"
 
 
+def _loop_multistep(
+    x_seq: torch.Tensor, spec: NeuronSpec, v_init: torch.Tensor | None, k: torch.Tensor | None, backend: str
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A tensor threshold: the per-step autograd loop (the fused kernels take a number)."""
+    if backend in _GPU_BACKENDS:
+        raise ConfigError(
+            f"backend={backend!r} takes a number for v_threshold, not a tensor; use backend='torch' or 'auto'."
+        )
+    state = NeuronState(v_init) if v_init is not None else rest_state(x_seq.new_empty(x_seq.shape[1:]), spec)
+    if x_seq.shape[0] == 0:
+        return x_seq.clone(), x_seq.clone(), state.v
+    s_seq, v_seq = multistep_loop(x_seq, spec, state, k)
+    return s_seq, v_seq, v_seq[-1]
+
+
 def run_multistep(
     x_seq: torch.Tensor,
     spec: NeuronSpec,
@@ -117,7 +136,7 @@ def run_multistep(
     """Run a neuron over ``x_seq`` ``[T, N, ...]`` from ``v_init`` (default: rest).
 
     Returns ``(spikes [T, N, ...], v_seq [T, N, ...] or None, v_last [N, ...])``, all differentiable;
-    ``k`` is the PLIF decay ``sigmoid(w)``.
+    ``k`` is the PLIF decay ``sigmoid(w)``. A tensor ``spec.v_threshold`` runs the per-step autograd loop.
     """
     if x_seq.dim() < 2:
         raise ConfigError(
@@ -130,6 +149,8 @@ def run_multistep(
             f"Expected v_init of shape {tuple(x_seq.shape[1:])} (one time step). "
             f"Got {tuple(v_init.shape)} instead."
         )
+    if spec.tensor_threshold:
+        return _loop_multistep(x_seq, spec, v_init, k, backend)
     chosen = select_backend(backend, x_seq, spec)
     if chosen == "cupy":
         return cuda_backend.cupy_multistep(x_seq, spec, v_init, k, need_v_seq)

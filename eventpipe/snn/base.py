@@ -1,29 +1,52 @@
-"""The step-mode mixin shared by neurons and layer wrappers.
+"""The step-mode mixin shared by neurons, layers and containers.
 
-``step_mode="m"`` (multi-step, the default): a module takes a whole sequence ``[T, N, ...]`` per call and
-keeps no state between calls. ``step_mode="s"`` (single-step, for streaming): a module takes one step
-``[N, ...]`` per call and deliberately carries its state until :meth:`StepModule.reset`
-(:func:`eventpipe.snn.functional.reset_net` resets a whole network).
+As in SpikingJelly, every module defaults to single-step mode:
+
+* ``step_mode="s"`` (default): one time step ``[N, ...]`` per call;
+* ``step_mode="m"``: a whole sequence ``[T, N, ...]`` per call (the fast path: fused neurons, one large
+  batch for stateless layers).
+
+A stateful module (neuron, delay, dropout mask, recurrent container, synapse filter) keeps its state across
+calls in both modes until :meth:`StepModule.reset` (:func:`eventpipe.snn.functional.reset_net` resets a whole
+network), so a long sequence can be fed step by step or chunk by chunk with the same result as at once; the
+carried state stays in the autograd graph until :meth:`StepModule.detach` or the reset.
+
+Shape rules that catch an input fed in the wrong mode:
+
+* a module that carries state for steps ``[N, ...]`` rejects an input whose step shape differs
+  (:func:`check_step_shape`): a sequence after a step, a step after a sequence, or a new batch without a
+  reset;
+* a multi-step call needs at least the ``T`` and ``N`` axes (:func:`check_sequence`);
+* convolution, batch-norm and pooling layers accept only their step's number of axes, plus one for ``T`` in
+  multi-step mode (:mod:`eventpipe.snn.layer`).
+
+What no rule can tell, as in SpikingJelly: the first call of a module at rest whose input has any number of
+axes (a neuron, a linear layer) takes ``[T, N, ...]`` as one step in single-step mode, and ``[N, F]`` as
+``N`` steps in multi-step mode. Build networks in one mode (:func:`eventpipe.snn.functional.set_step_mode`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import torch
+
 from eventpipe.errors import ConfigError
 
-__all__ = ["STEP_MODES", "StepModule"]
+__all__ = ["STEP_MODES", "StepModule", "check_sequence", "check_step_shape"]
 
 STEP_MODES = ("s", "m")
 
 
 class StepModule:
-    """Mixin for ``torch.nn.Module`` subclasses with a ``step_mode`` (``"s"`` or ``"m"``)."""
+    """Mixin for ``torch.nn.Module`` subclasses with a ``step_mode`` (``"s"``, the default, or ``"m"``)."""
 
     supported_step_modes: tuple[str, ...] = STEP_MODES
-    _step_mode: str = "m"
+    _step_mode: str = "s"
 
     @property
     def step_mode(self) -> str:
-        """``"m"``: ``[T, N, ...]`` per call, stateless; ``"s"``: ``[N, ...]`` per call, state carried."""
+        """``"s"``: ``[N, ...]`` per call; ``"m"``: ``[T, N, ...]`` per call (state carried in both)."""
         return self._step_mode
 
     @step_mode.setter
@@ -36,7 +59,27 @@ class StepModule:
         self._step_mode = mode
 
     def reset(self) -> None:
-        """Forget the state carried in single-step mode (a no-op for stateless modules)."""
+        """Forget the carried state (a no-op for stateless modules)."""
 
     def detach(self) -> None:
         """Cut the carried state from the autograd graph (truncated BPTT in streaming use)."""
+
+
+def check_sequence(module: object, x: torch.Tensor, min_dims: int = 2) -> None:
+    """Reject a multi-step input with fewer than ``min_dims`` axes (``[T, N, ...]`` needs two)."""
+    if x.dim() < min_dims:
+        raise ConfigError(
+            f"{type(module).__name__}(step_mode='m') takes a sequence [T, N, ...] with at least {min_dims} "
+            f"axes; got shape {tuple(x.shape)}. For one step [N, ...] per call use step_mode='s'."
+        )
+
+
+def check_step_shape(module: object, carried: Sequence[int], step: Sequence[int]) -> None:
+    """Reject a time step whose shape differs from the carried state's (a new batch, or the wrong mode)."""
+    if tuple(carried) != tuple(step):
+        raise ConfigError(
+            f"{type(module).__name__}(step_mode={getattr(module, 'step_mode', '?')!r}) carries state for "
+            f"steps of shape {tuple(carried)} but got a step of shape {tuple(step)}: call "
+            "functional.reset_net(net) between samples, or set step_mode='m' (functional.set_step_mode) "
+            "to feed [T, N, ...] sequences."
+        )

@@ -74,7 +74,9 @@ class NeuronSpec:
     decay_input:
         Whether the input is scaled by ``k`` too (LIF and PLIF only).
     v_threshold:
-        Firing threshold.
+        Firing threshold: a number, or a tensor broadcast against one step ``[N, ...]`` (per-neuron or
+        per-sample thresholds, e.g. :func:`eventpipe.snn.functional.set_threshold_margin`; these run on the
+        per-step torch path).
     v_reset:
         Hard-reset potential, or ``None`` for a soft reset (subtract ``v_threshold``).
     detach_reset:
@@ -86,7 +88,7 @@ class NeuronSpec:
     kind: str = "lif"
     tau: float = 2.0
     decay_input: bool = True
-    v_threshold: float = 1.0
+    v_threshold: float | torch.Tensor = 1.0
     v_reset: float | None = 0.0
     detach_reset: bool = False
     surrogate: Surrogate = field(default_factory=Sigmoid)
@@ -102,9 +104,15 @@ class NeuronSpec:
             raise ConfigError(
                 f"Expected a number >= 1 (time steps) for argument tau. Got {self.tau!r} instead."
             )
-        if not (isinstance(self.v_threshold, (int, float)) and math.isfinite(self.v_threshold)):
+        if isinstance(self.v_threshold, torch.Tensor):
+            if not (self.v_threshold.is_floating_point() and bool(torch.isfinite(self.v_threshold).all())):
+                raise ConfigError(
+                    "Expected a finite floating-point tensor for argument v_threshold. "
+                    f"Got {self.v_threshold!r} instead."
+                )
+        elif not (isinstance(self.v_threshold, (int, float)) and math.isfinite(self.v_threshold)):
             raise ConfigError(
-                f"Expected a finite number for argument v_threshold. Got {self.v_threshold!r} instead."
+                f"Expected a finite number or tensor for argument v_threshold. Got {self.v_threshold!r} instead."
             )
         if self.v_reset is not None and not (
             isinstance(self.v_reset, (int, float)) and math.isfinite(self.v_reset)
@@ -118,6 +126,11 @@ class NeuronSpec:
                 "Expected an eventpipe.snn.surrogate.Surrogate for argument surrogate. "
                 f"Got {self.surrogate!r} instead."
             )
+
+    @property
+    def tensor_threshold(self) -> bool:
+        """True when ``v_threshold`` is a tensor (the fused kernels take a number only)."""
+        return isinstance(self.v_threshold, torch.Tensor)
 
     @property
     def hard_reset(self) -> bool:

@@ -1,48 +1,224 @@
-"""Encoders from analog inputs in ``[0, 1]`` (e.g. normalised pixels) to spike trains ``[T, N, ...]``.
+"""Encoders from analog inputs (e.g. normalised pixels in ``[0, 1]``) to spikes, with SpikingJelly's semantics.
 
-Event-camera frames are spikes already; these are for static data and baselines. Random encoders take an
-optional ``torch.Generator`` so that runs are reproducible.
+Event-camera frames are spikes already; these are for static data and baselines.
+
+* :class:`PoissonEncoder` (rate coding) is stateless: by default each call draws one Bernoulli sample per
+  element, ``[N, ...]`` in, ``[N, ...]`` out (SpikingJelly's, for the loop
+  ``for t in range(T): out += net(encoder(img))``); with ``steps=T`` one call returns the whole train
+  ``[T, N, ...]``.
+* :class:`PeriodicEncoder` and :class:`WeightedPhaseEncoder` are stateful: they encode one period on the
+  first call after a reset and emit its steps cyclically, one step per call in single-step mode
+  (``step_mode="s"``, the default) or ``T`` steps per call of a ``[T, ...]`` input in multi-step mode, the
+  phase carried across calls in both until :meth:`~eventpipe.snn.base.StepModule.reset`
+  (:func:`eventpipe.snn.functional.reset_net` resets every encoder in a network).
+* :class:`LatencyEncoder` and :class:`RepeatEncoder` return a whole train ``[T, N, ...]`` per call.
+
+Random encoders take an optional ``torch.Generator`` so that runs are reproducible.
 
 >>> import torch
 >>> LatencyEncoder(steps=5)(torch.tensor([[1.0, 0.5, 0.0]])).squeeze(1).T.tolist()
 [[1.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 1.0]]
+>>> encoder = WeightedPhaseEncoder(K=3)
+>>> [encoder(torch.tensor([0.625])).item() for _ in range(4)]  # 0.625 = 0.101 in binary, then again
+[1.0, 0.0, 1.0, 1.0]
 """
 
 from __future__ import annotations
 
+import abc
 import math
 
 import torch
 from torch import nn
 
 from eventpipe.errors import ConfigError
+from eventpipe.snn.base import StepModule, check_sequence, check_step_shape
 
-__all__ = ["LatencyEncoder", "PoissonEncoder", "RepeatEncoder"]
+__all__ = ["LatencyEncoder", "PeriodicEncoder", "PoissonEncoder", "RepeatEncoder", "WeightedPhaseEncoder"]
 
 
-def _check_steps(steps: int) -> int:
-    if not (isinstance(steps, int) and steps >= 1):
-        raise ConfigError(f"Expected an integer >= 1 for argument steps. Got {steps!r} instead.")
+def _check_steps(steps: int, name: str = "steps") -> int:
+    if not (isinstance(steps, int) and not isinstance(steps, bool) and steps >= 1):
+        raise ConfigError(f"Expected an integer >= 1 for argument {name}. Got {steps!r} instead.")
     return steps
 
 
-class PoissonEncoder(nn.Module):
-    """Rate coding: at each of ``steps`` steps a neuron spikes with probability equal to its input.
+class PoissonEncoder(StepModule, nn.Module):
+    """Rate coding: a neuron spikes with probability equal to its input (above 1 always, below 0 never).
 
-    Inputs are probabilities per step (values above 1 always spike, below 0 never).
+    Parameters
+    ----------
+    steps:
+        ``None`` (SpikingJelly's encoder): one sample per element and call, the output has the input's shape
+        in either step mode (a ``[T, N, ...]`` sequence of rates gives a sequence of spikes). An integer
+        ``T``: ``T`` independent samples of a static input per call, ``[T, *x.shape]``.
+    generator:
+        Random source (default: torch's global generator), on the input's device.
+    step_mode:
+        ``"s"`` or ``"m"``; it changes nothing for a stateless encoder, but lets ``set_step_mode`` treat
+        the encoder like every other module.
     """
 
-    def __init__(self, steps: int, generator: torch.Generator | None = None) -> None:
-        super().__init__()
-        self.steps = _check_steps(steps)
+    def __init__(
+        self, steps: int | None = None, generator: torch.Generator | None = None, step_mode: str = "s"
+    ) -> None:
+        nn.Module.__init__(self)
+        self.steps = None if steps is None else _check_steps(steps)
         self.generator = generator
+        self.step_mode = step_mode
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        noise = torch.rand((self.steps, *x.shape), generator=self.generator, device=x.device, dtype=x.dtype)
+        shape = x.shape if self.steps is None else (self.steps, *x.shape)
+        noise = torch.rand(shape, generator=self.generator, device=x.device, dtype=x.dtype)
         return (noise < x).to(x.dtype)
 
     def extra_repr(self) -> str:
-        return f"steps={self.steps}"
+        return f"steps={self.steps}, step_mode={self.step_mode!r}"
+
+
+class _CyclicEncoder(StepModule, nn.Module, abc.ABC):
+    """A period ``[T, ...]`` encoded from the first input after a reset, emitted cyclically step by step."""
+
+    def __init__(self, step_mode: str) -> None:
+        nn.Module.__init__(self)
+        self.step_mode = step_mode
+        self.period: torch.Tensor | None = None  # the encoded period [T, ...]; None after a reset
+        self.phase = 0  # index in the period of the next step
+
+    @abc.abstractmethod
+    def encode(self, x: torch.Tensor | None) -> torch.Tensor:
+        """The period ``[T, ...]`` for the first input after a reset (``x`` as given to a single step)."""
+
+    def _period_for(self, x: torch.Tensor | None) -> torch.Tensor:
+        if self.period is None:
+            self.period = self.encode(x)
+        elif x is not None:
+            check_step_shape(self, self._input_shape(self.period), x.shape)
+        return self.period
+
+    def _input_shape(self, period: torch.Tensor) -> tuple[int, ...]:
+        """The shape of one single-step input that goes with ``period``."""
+        return tuple(period.shape[1:])
+
+    def forward(self, x: torch.Tensor | None = None) -> torch.Tensor:
+        if self.step_mode == "s":
+            period = self._period_for(x)
+            out = period[self.phase]
+            self.phase = (self.phase + 1) % period.shape[0]
+            return out
+        if x is not None:
+            check_sequence(self, x)
+        period = self._period_for(None if x is None else x[0])
+        steps = period.shape[0] if x is None else x.shape[0]
+        index = (self.phase + torch.arange(steps, device=period.device)) % period.shape[0]
+        self.phase = (self.phase + steps) % period.shape[0]
+        return period[index]
+
+    def reset(self) -> None:
+        self.period = None
+        self.phase = 0
+
+
+class PeriodicEncoder(_CyclicEncoder):
+    """Emits a given spike pattern ``[T, ...]`` cyclically: call ``t`` (counted from the last reset) returns
+    ``spike[t % T]``.
+
+    As in SpikingJelly, a call may pass the pattern (``encoder(spike)``); the first input after a reset
+    then becomes the pattern of the period, later ones only advance the phase. Without an input the
+    pattern given here is used. In multi-step mode a call returns ``T_in`` steps for an input
+    ``[T_in, T, ...]`` (a pattern per step), or one whole period without an input.
+
+    >>> import torch
+    >>> encoder = PeriodicEncoder(torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]))
+    >>> [encoder().tolist() for _ in range(4)]
+    [[1.0, 0.0], [0.0, 1.0], [0.0, 0.0], [1.0, 0.0]]
+    """
+
+    spike: torch.Tensor  # the pattern given here, [T, ...] (a buffer)
+
+    def __init__(self, spike: torch.Tensor, step_mode: str = "s") -> None:
+        super().__init__(step_mode)
+        self._check_pattern(spike)
+        # not persistent: the pattern is configuration, and SpikingJelly's state_dict has no such key
+        self.register_buffer("spike", spike.detach().clone(), persistent=False)
+
+    def _check_pattern(self, spike: object) -> None:
+        if not (isinstance(spike, torch.Tensor) and spike.dim() >= 1 and spike.shape[0] >= 1):
+            got = tuple(spike.shape) if isinstance(spike, torch.Tensor) else type(spike).__name__
+            raise ConfigError(
+                f"Expected a tensor [T, ...] with T >= 1 for argument spike of PeriodicEncoder. Got {got} instead."
+            )
+
+    @property
+    def T(self) -> int:  # noqa: N802 - SpikingJelly's name
+        """The period: the steps of the pattern in use (or of the one given at construction)."""
+        return (self.spike if self.period is None else self.period).shape[0]
+
+    def encode(self, x: torch.Tensor | None) -> torch.Tensor:
+        if x is None:
+            return self.spike
+        self._check_pattern(x)
+        return x
+
+    def _input_shape(self, period: torch.Tensor) -> tuple[int, ...]:
+        return tuple(period.shape)
+
+    def extra_repr(self) -> str:
+        return f"T={self.T}, step_mode={self.step_mode!r}"
+
+
+class WeightedPhaseEncoder(_CyclicEncoder):
+    """Weighted phase coding (Kim et al. 2018): ``x`` in ``[0, 1 - 2^-K]`` as ``K`` binary digits.
+
+    Phase ``k`` (``0 <= k < K``) carries bit ``k`` of the binary expansion ``x = sum_k b_k 2^-(k+1)``
+    (truncated to ``K`` digits), so the receiving layer weights the spike of phase ``k`` by ``2^-(k+1)``;
+    call ``t`` emits the bits of phase ``t % K``. The input is encoded on the first call after a reset
+    (in multi-step mode from the first step of the sequence), as in SpikingJelly.
+
+    Parameters
+    ----------
+    K:
+        Phases per period (bits of precision).
+    step_mode:
+        ``"s"`` (one phase ``[N, ...]`` per call) or ``"m"`` (``[T, N, ...]`` in, ``T`` phases out).
+
+    Raises
+    ------
+    ConfigError
+        An input outside ``[0, 1 - 2^-K]`` (or NaN).
+    """
+
+    def __init__(self, K: int, step_mode: str = "s") -> None:  # noqa: N803 - SpikingJelly's name
+        super().__init__(step_mode)
+        self.K = _check_steps(K, "K")
+
+    @property
+    def T(self) -> int:  # noqa: N802 - SpikingJelly's name
+        """The period, ``K``."""
+        return self.K
+
+    def encode(self, x: torch.Tensor | None) -> torch.Tensor:
+        if x is None:
+            raise ConfigError("WeightedPhaseEncoder needs an input x in [0, 1 - 2^-K] to encode.")
+        top = 1.0 - 2.0**-self.K
+        if not bool(((x >= 0) & (x <= top)).all()):
+            raise ConfigError(
+                f"WeightedPhaseEncoder(K={self.K}) encodes inputs in [0, 1 - 2^-{self.K}] = [0, {top!r}]; got "
+                f"values in [{x.min().item()!r}, {x.max().item()!r}]: scale the input or clamp it "
+                f"(x.clamp(0, 1 - 2**-{self.K}))."
+            )
+        # greedy digits: each subtraction is exact (Sterbenz), so this is the truncated binary expansion
+        work = x.detach().to(torch.promote_types(x.dtype, torch.float32)).clone()
+        bits = torch.empty((self.K, *x.shape), dtype=work.dtype, device=x.device)
+        weight = 0.5
+        for k in range(self.K):
+            torch.ge(work, weight, out=bits[k])
+            work.sub_(bits[k], alpha=weight)
+            weight /= 2
+        return bits.to(x.dtype if x.is_floating_point() else torch.float32)
+
+    def extra_repr(self) -> str:
+        return f"K={self.K}, step_mode={self.step_mode!r}"
 
 
 class LatencyEncoder(nn.Module):

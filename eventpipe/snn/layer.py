@@ -1,29 +1,34 @@
-"""Layers for time-first spike tensors ``[T, N, ...]``.
+"""Layers for spike tensors, one step ``[N, ...]`` or a time-first sequence ``[T, N, ...]`` per call.
 
-Stateless PyTorch layers (convolution, batch norm, pooling, linear, flatten) are applied to a sequence by
-merging the time and batch axes (``[T * N, ...]``) and splitting them again: one large call instead of T small
-ones, with the same result. The classes here are the PyTorch layers plus a ``step_mode`` (``"m"``: input
-``[T, N, ...]``; ``"s"``: input ``[N, ...]``, exactly the PyTorch layer), so their parameters keep PyTorch's
-names. :class:`Dropout` draws one mask per sequence, shared by all time steps.
+The classes here are the PyTorch layers plus a ``step_mode`` (see :mod:`eventpipe.snn.base`), so their
+parameters keep PyTorch's names: ``"s"`` (the default, as in SpikingJelly) is exactly the PyTorch layer on
+``[N, ...]``; ``"m"`` applies it to ``[T, N, ...]`` by merging the time and batch axes (``[T * N, ...]``)
+and splitting them again, one large call instead of T small ones with the same result. Convolution, batch
+norm and pooling layers check the number of axes in both modes, so a sequence fed in the wrong mode is an
+error. :class:`Dropout` keeps one mask per sample, shared by all time steps, until it is reset;
+:class:`Delay`, :class:`RecurrentSpiking`, :class:`SynapseFilter` and the recurrent containers carry their
+state across calls in both modes. The containers run single-step modules in multi-step mode
+(:class:`MultiStepContainer`, :class:`StepModeContainer`) or add feedback around them
+(:class:`ElementWiseRecurrentContainer`, :class:`LinearRecurrentContainer`), as in SpikingJelly.
 
 >>> import torch
->>> conv = Conv2d(2, 4, kernel_size=3, padding=1)
+>>> conv = Conv2d(2, 4, kernel_size=3, padding=1, step_mode="m")
 >>> conv(torch.zeros(5, 8, 2, 16, 16)).shape
 torch.Size([5, 8, 4, 16, 16])
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
 from eventpipe.errors import ConfigError
-from eventpipe.snn.base import StepModule
+from eventpipe.snn.base import StepModule, check_sequence, check_step_shape
 from eventpipe.snn.dynamics import NeuronState
-from eventpipe.snn.functional import delay
 from eventpipe.snn.neuron import BaseNode
 
 __all__ = [
@@ -35,26 +40,41 @@ __all__ = [
     "Conv2d",
     "Delay",
     "Dropout",
+    "ElementWiseRecurrentContainer",
     "Flatten",
+    "KEEPS_CHILD_STEP_MODE",
     "Linear",
+    "LinearRecurrentContainer",
     "MaxPool2d",
+    "MultiStepContainer",
     "RecurrentSpiking",
     "SeqToANNContainer",
+    "StepModeContainer",
+    "SynapseFilter",
     "VotingLayer",
     "seq_to_ann_forward",
 ]
 
 
-def seq_to_ann_forward(x_seq: torch.Tensor, fn: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
-    """Apply a stateless ``fn`` to ``x_seq`` ``[T, N, ...]`` as one batch of ``T * N``; restore T and N."""
+def seq_to_ann_forward(
+    x_seq: torch.Tensor,
+    fn: Callable[[torch.Tensor], torch.Tensor] | Sequence[Callable[[torch.Tensor], torch.Tensor]],
+) -> torch.Tensor:
+    """Apply stateless ``fn`` (one callable, or several applied in order) to ``x_seq`` ``[T, N, ...]`` as one
+    batch of ``T * N``; restore T and N."""
     if x_seq.dim() < 2:
         raise ConfigError(f"Expected a [T, N, ...] input in multi-step mode. Got shape {tuple(x_seq.shape)}.")
-    y = fn(x_seq.flatten(0, 1))
+    y = x_seq.flatten(0, 1)
+    for f in fn if isinstance(fn, (list, tuple, nn.Sequential)) else (fn,):
+        y = f(y)
     return y.reshape(x_seq.shape[0], x_seq.shape[1], *y.shape[1:])
 
 
 class SeqToANNContainer(StepModule, nn.Sequential):
-    """``nn.Sequential`` of stateless modules, applied to ``[T, N, ...]`` by merging T and N."""
+    """``nn.Sequential`` of stateless modules, applied to ``[T, N, ...]`` by merging T and N.
+
+    A multi-step container by purpose (as in SpikingJelly), so ``step_mode`` defaults to ``"m"`` here.
+    """
 
     def __init__(self, *modules: nn.Module, step_mode: str = "m") -> None:
         nn.Sequential.__init__(self, *modules)
@@ -67,13 +87,34 @@ class SeqToANNContainer(StepModule, nn.Sequential):
 
 
 class _MultiStep(StepModule):
-    """Mixin making a stateless PyTorch layer a step-mode layer (keyword ``step_mode``, default ``"m"``)."""
+    """Mixin making a stateless PyTorch layer a step-mode layer (keyword ``step_mode``, default ``"s"``).
 
-    def __init__(self, *args: Any, step_mode: str = "m", **kwargs: Any) -> None:
+    ``step_dims``: the numbers of axes one step may have (``None``: any); a sequence has one more.
+    """
+
+    step_dims: ClassVar[tuple[int, ...] | None] = None
+
+    def __init__(self, *args: Any, step_mode: str = "s", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.step_mode = step_mode
 
+    def _check_dims(self, x: torch.Tensor) -> None:
+        if self.step_dims is None:
+            return
+        extra = 1 if self.step_mode == "m" else 0
+        allowed = [d + extra for d in self.step_dims]
+        if x.dim() not in allowed:
+            layout = "[T, N, ...] (a sequence)" if extra else "[N, ...] (one step)"
+            other = "s" if extra else "m"
+            raise ConfigError(
+                f"{type(self).__name__}(step_mode={self.step_mode!r}) takes {layout} with "
+                f"{' or '.join(map(str, allowed))} axes; got shape {tuple(x.shape)}. "
+                f"Use step_mode={other!r} (functional.set_step_mode) if the input is "
+                f"{'one step' if extra else 'a sequence'}."
+            )
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self._check_dims(x)
         if self.step_mode == "s":
             return super().forward(x)  # type: ignore[misc]
         return seq_to_ann_forward(x, super().forward)  # type: ignore[misc]
@@ -85,33 +126,52 @@ class _MultiStep(StepModule):
 class Conv1d(_MultiStep, nn.Conv1d):
     """``nn.Conv1d`` over ``[T, N, C, L]`` (multi-step) or ``[N, C, L]``."""
 
+    step_dims = (3,)
+
 
 class Conv2d(_MultiStep, nn.Conv2d):
     """``nn.Conv2d`` over ``[T, N, C, H, W]`` (multi-step) or ``[N, C, H, W]``."""
+
+    step_dims = (4,)
 
 
 class BatchNorm1d(_MultiStep, nn.BatchNorm1d):
     """``nn.BatchNorm1d``; statistics are taken over time and batch together."""
 
+    step_dims = (2, 3)
+
 
 class BatchNorm2d(_MultiStep, nn.BatchNorm2d):
     """``nn.BatchNorm2d``; statistics are taken over time and batch together."""
+
+    step_dims = (4,)
 
 
 class MaxPool2d(_MultiStep, nn.MaxPool2d):
     """``nn.MaxPool2d`` per time step."""
 
+    step_dims = (4,)
+
 
 class AvgPool2d(_MultiStep, nn.AvgPool2d):
     """``nn.AvgPool2d`` per time step."""
+
+    step_dims = (4,)
 
 
 class AdaptiveAvgPool2d(_MultiStep, nn.AdaptiveAvgPool2d):
     """``nn.AdaptiveAvgPool2d`` per time step."""
 
+    step_dims = (4,)
+
 
 class Linear(_MultiStep, nn.Linear):
-    """``nn.Linear`` on the last axis (works on any leading axes)."""
+    """``nn.Linear`` on the last axis (any leading axes, so both modes run it directly)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.step_mode == "m":
+            check_sequence(self, x)
+        return nn.Linear.forward(self, x)
 
 
 class Flatten(_MultiStep, nn.Flatten):
@@ -119,29 +179,31 @@ class Flatten(_MultiStep, nn.Flatten):
 
 
 class Dropout(StepModule, nn.Dropout):
-    """Dropout with one mask per sequence, shared by every time step.
+    """Dropout with one mask per sample, shared by every time step.
 
-    In single-step mode the mask drawn at the first step is kept until :meth:`reset`, so streaming and
-    multi-step runs drop the same neurons for a whole sample.
+    The mask is drawn at the first call after a reset (for one step's shape ``[N, ...]``) and kept until
+    :meth:`reset`, in both step modes, so streaming, chunked and whole-sequence runs drop the same neurons
+    for a whole sample.
     """
 
-    def __init__(self, p: float = 0.5, step_mode: str = "m") -> None:
+    def __init__(self, p: float = 0.5, step_mode: str = "s") -> None:
         if not 0.0 <= p < 1.0:
             raise ConfigError(f"Expected a probability in [0, 1) for argument p. Got {p!r} instead.")
         nn.Dropout.__init__(self, p)
         self.step_mode = step_mode
         self.mask: torch.Tensor | None = None
 
-    def _new_mask(self, like: torch.Tensor) -> torch.Tensor:
-        return torch.nn.functional.dropout(torch.ones_like(like), self.p, training=True)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0.0:
             return x
         if self.step_mode == "m":
-            return x * self._new_mask(x[0])
-        if self.mask is None or self.mask.shape != x.shape:
-            self.mask = self._new_mask(x)
+            check_sequence(self, x)
+        step_shape = x.shape[1:] if self.step_mode == "m" else x.shape
+        if self.mask is None:
+            like = x[0] if self.step_mode == "m" else x
+            self.mask = torch.nn.functional.dropout(torch.ones_like(like), self.p, training=True)
+        else:
+            check_step_shape(self, self.mask.shape, step_shape)
         return x * self.mask
 
     def reset(self) -> None:
@@ -177,28 +239,42 @@ class VotingLayer(nn.Module):
 
 
 class Delay(StepModule, nn.Module):
-    """Delay the input by ``steps`` time steps (zeros first); see :func:`eventpipe.snn.functional.delay`."""
+    """Delay the input by ``steps`` time steps: ``y[t] = x[t - steps]``, zeros first.
 
-    def __init__(self, steps: int, step_mode: str = "m") -> None:
+    The last ``steps`` inputs are carried across calls in both step modes until :meth:`reset`, so a chunked
+    sequence is delayed as a whole (from rest, a multi-step call equals
+    :func:`eventpipe.snn.functional.delay`).
+    """
+
+    def __init__(self, steps: int, step_mode: str = "s") -> None:
         super().__init__()
         if not (isinstance(steps, int) and steps >= 0):
             raise ConfigError(f"Expected an integer >= 0 for argument steps. Got {steps!r} instead.")
         self.steps = steps
         self.step_mode = step_mode
-        self.queue: list[torch.Tensor] = []
+        self.queue: torch.Tensor | None = None  # the last `steps` inputs, [steps, N, ...]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x_seq = x if self.step_mode == "m" else x.unsqueeze(0)
         if self.step_mode == "m":
-            return delay(x, self.steps)
+            check_sequence(self, x)
         if self.steps == 0:
             return x
-        self.queue.append(x)
-        if len(self.queue) <= self.steps:
-            return torch.zeros_like(x)
-        return self.queue.pop(0)
+        if self.queue is None:
+            self.queue = x_seq.new_zeros((self.steps, *x_seq.shape[1:]))
+        else:
+            check_step_shape(self, self.queue.shape[1:], x_seq.shape[1:])
+        full = torch.cat([self.queue, x_seq])
+        self.queue = full[x_seq.shape[0] :]
+        out = full[: x_seq.shape[0]]
+        return out if self.step_mode == "m" else out[0]
 
     def reset(self) -> None:
-        self.queue = []
+        self.queue = None
+
+    def detach(self) -> None:
+        if self.queue is not None:
+            self.queue = self.queue.detach()
 
     def extra_repr(self) -> str:
         return f"steps={self.steps}, step_mode={self.step_mode}"
@@ -209,7 +285,8 @@ class RecurrentSpiking(StepModule, nn.Module):
 
     The input projection runs over all steps at once; the recurrence is a Python loop over
     :meth:`~eventpipe.snn.neuron.BaseNode.step` with autograd through time, since each step's input depends
-    on the previous spikes (the fused multi-step backends need the whole input up front).
+    on the previous spikes (the fused multi-step backends need the whole input up front). The last spikes
+    and the neuron state are carried across calls in both step modes until :meth:`reset`.
 
     Parameters
     ----------
@@ -222,7 +299,7 @@ class RecurrentSpiking(StepModule, nn.Module):
     """
 
     def __init__(
-        self, in_features: int, out_features: int, neuron: nn.Module, bias: bool = True, step_mode: str = "m"
+        self, in_features: int, out_features: int, neuron: nn.Module, bias: bool = True, step_mode: str = "s"
     ) -> None:
         super().__init__()
         if not isinstance(neuron, BaseNode):
@@ -237,26 +314,23 @@ class RecurrentSpiking(StepModule, nn.Module):
         self.state: tuple[torch.Tensor, NeuronState | None] | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.step_mode == "s":
-            spikes, neuron_state = self.state if self.state is not None else (None, None)
-            current = self.input(x)
-            if spikes is not None:
-                current = current + self.recurrent(spikes)
-            spikes, neuron_state = self.neuron.step(current, neuron_state)
-            self.state = (spikes, neuron_state)
-            return spikes
-        if x.dim() < 3:
+        if self.step_mode == "m" and x.dim() < 3:
             raise ConfigError(
-                f"Expected a [T, N, features] input in multi-step mode. Got shape {tuple(x.shape)}."
+                f"RecurrentSpiking(step_mode='m') takes a sequence [T, N, features]; got shape "
+                f"{tuple(x.shape)}. For one step [N, features] per call use step_mode='s'."
             )
-        currents = self.input(x)
-        out, state, spikes = [], None, None
+        currents = self.input(x if self.step_mode == "m" else x.unsqueeze(0))
+        spikes, state = self.state if self.state is not None else (None, None)
+        if spikes is not None:
+            check_step_shape(self, spikes.shape, currents.shape[1:])
+        out = []
         for current in currents:
             if spikes is not None:
                 current = current + self.recurrent(spikes)
             spikes, state = self.neuron.step(current, state)
             out.append(spikes)
-        return torch.stack(out)
+        self.state = (spikes, state)
+        return torch.stack(out) if self.step_mode == "m" else out[0]
 
     def reset(self) -> None:
         self.state = None
@@ -268,3 +342,200 @@ class RecurrentSpiking(StepModule, nn.Module):
                 spikes.detach(),
                 None if neuron_state is None else NeuronState(neuron_state.v.detach()),
             )
+
+
+def _require_single_step(container: str, modules: Any) -> None:
+    for m in modules:
+        if getattr(m, "step_mode", "s") != "s":
+            raise ConfigError(
+                f"{container} runs its modules one step at a time, so they need step_mode='s'; "
+                f"{type(m).__name__} has step_mode={m.step_mode!r}."
+            )
+
+
+class MultiStepContainer(StepModule, nn.Sequential):
+    """Run single-step modules over ``[T, N, ...]``, one step at a time (always multi-step).
+
+    For stateful modules that have no multi-step form; their state is carried as usual until reset.
+    """
+
+    supported_step_modes = ("m",)
+    _step_mode = "m"
+
+    def __init__(self, *modules: nn.Module) -> None:
+        nn.Sequential.__init__(self, *modules)
+        _require_single_step(type(self).__name__, self)
+
+    def forward(self, x_seq: torch.Tensor) -> torch.Tensor:
+        check_sequence(self, x_seq)
+        return torch.stack([nn.Sequential.forward(self, x) for x in x_seq])
+
+
+class StepModeContainer(StepModule, nn.Sequential):
+    """Single-step modules used in either step mode.
+
+    ``"s"``: the modules as they are; ``"m"``: one step at a time when ``stateful``, else as one batch of
+    ``T * N`` (like :class:`SeqToANNContainer`). :func:`~eventpipe.snn.functional.set_step_mode` changes the
+    container's mode and leaves its modules single-step.
+    """
+
+    def __init__(self, stateful: bool, *modules: nn.Module, step_mode: str = "s") -> None:
+        nn.Sequential.__init__(self, *modules)
+        _require_single_step(type(self).__name__, self)
+        self.stateful = stateful
+        self.step_mode = step_mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.step_mode == "s":
+            return nn.Sequential.forward(self, x)
+        check_sequence(self, x)
+        if self.stateful:
+            return torch.stack([nn.Sequential.forward(self, xt) for xt in x])
+        return seq_to_ann_forward(x, lambda y: nn.Sequential.forward(self, y))
+
+
+class _RecurrentContainer(StepModule, nn.Module):
+    """Feedback ``y[t] = sub_module(combine(x[t], y[t-1]))`` with ``y[-1] = 0``; ``y`` carried until reset."""
+
+    def __init__(self, sub_module: nn.Module, step_mode: str) -> None:
+        nn.Module.__init__(self)
+        _require_single_step(type(self).__name__, [sub_module])
+        self.sub_module = sub_module
+        self.step_mode = step_mode
+        self.y: torch.Tensor | None = None
+
+    def _initial(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _combine(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.step_mode == "m":
+            check_sequence(self, x)
+        x_seq = x if self.step_mode == "m" else x.unsqueeze(0)
+        y = self.y if self.y is not None else self._initial(x_seq[0])
+        out = []
+        for xt in x_seq:
+            y = self.sub_module(self._combine(xt, y))
+            out.append(y)
+        self.y = y
+        return torch.stack(out) if self.step_mode == "m" else out[0]
+
+    def reset(self) -> None:
+        self.y = None
+
+    def detach(self) -> None:
+        if self.y is not None:
+            self.y = self.y.detach()
+
+
+class ElementWiseRecurrentContainer(_RecurrentContainer):
+    """``y[t] = sub_module(f(y[t-1], x[t]))`` with an element-wise ``f`` (e.g. ``torch.add``), ``y[-1] = 0``.
+
+    ``sub_module`` keeps the shape of its input and runs single-step; its own state is kept as usual.
+    """
+
+    def __init__(
+        self,
+        sub_module: nn.Module,
+        element_wise_function: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+        step_mode: str = "s",
+    ) -> None:
+        super().__init__(sub_module, step_mode)
+        self.element_wise_function = element_wise_function
+
+    def _initial(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.zeros_like(x)
+
+    def _combine(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        check_step_shape(self, y.shape, x.shape)
+        return self.element_wise_function(y, x)
+
+    def extra_repr(self) -> str:
+        return f"element_wise_function={self.element_wise_function}, step_mode={self.step_mode}"
+
+
+class LinearRecurrentContainer(_RecurrentContainer):
+    """``y[t] = sub_module(rc(cat(x[t], y[t-1])))`` where ``rc`` is a learned ``Linear(in + out, in)``.
+
+    ``sub_module`` maps ``[N, in_features]`` to ``[N, out_features]`` and runs single-step; ``y[-1] = 0``.
+    """
+
+    def __init__(
+        self,
+        sub_module: nn.Module,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        step_mode: str = "s",
+    ) -> None:
+        super().__init__(sub_module, step_mode)
+        self.out_features = out_features
+        self.rc = nn.Linear(in_features + out_features, in_features, bias)
+
+    def _initial(self, x: torch.Tensor) -> torch.Tensor:
+        return x.new_zeros((*x.shape[:-1], self.out_features))
+
+    def _combine(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        check_step_shape(self, y.shape[:-1], x.shape[:-1])
+        return self.rc(torch.cat((x, y), dim=-1))
+
+    def extra_repr(self) -> str:
+        return f"out_features={self.out_features}, step_mode={self.step_mode}"
+
+
+class SynapseFilter(StepModule, nn.Module):
+    """First-order synaptic current of a spike train: ``I[t] = I[t-1] - (1 - S[t]) I[t-1] / tau + S[t]``.
+
+    The current decays with time constant ``tau`` (steps, > 1) and is set to ``I[t-1] + 1`` by a spike.
+    With ``learnable=True`` the decay ``1 / tau = sigmoid(w)`` is learned, from ``w = -log(tau - 1)``.
+    ``I`` is carried across calls in both step modes until :meth:`reset`.
+    """
+
+    def __init__(self, tau: float = 100.0, learnable: bool = False, step_mode: str = "s") -> None:
+        nn.Module.__init__(self)
+        if not (isinstance(tau, (int, float)) and tau > 1):
+            raise ConfigError(f"Expected a number > 1 (time steps) for argument tau. Got {tau!r} instead.")
+        self.learnable = learnable
+        self.tau = float(tau)
+        self.w = nn.Parameter(torch.tensor(-math.log(tau - 1.0))) if learnable else None
+        self.step_mode = step_mode
+        self.out_i: torch.Tensor | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.step_mode == "m":
+            check_sequence(self, x)
+        x_seq = x if self.step_mode == "m" else x.unsqueeze(0)
+        inv_tau = torch.sigmoid(self.w) if self.w is not None else 1.0 / self.tau
+        i = self.out_i
+        if i is None:
+            i = torch.zeros_like(x_seq[0])
+        else:
+            check_step_shape(self, i.shape, x_seq.shape[1:])
+        out = []
+        for s in x_seq:
+            i = i - (1.0 - s) * i * inv_tau + s
+            out.append(i)
+        self.out_i = i
+        return torch.stack(out) if self.step_mode == "m" else out[0]
+
+    def reset(self) -> None:
+        self.out_i = None
+
+    def detach(self) -> None:
+        if self.out_i is not None:
+            self.out_i = self.out_i.detach()
+
+    def extra_repr(self) -> str:
+        tau = float(1.0 / torch.sigmoid(self.w.detach())) if self.w is not None else self.tau
+        return f"tau={tau:.4g}, learnable={self.learnable}, step_mode={self.step_mode}"
+
+
+KEEPS_CHILD_STEP_MODE = (
+    StepModeContainer,
+    MultiStepContainer,
+    ElementWiseRecurrentContainer,
+    LinearRecurrentContainer,
+)
+"""Containers whose modules stay single-step when :func:`~eventpipe.snn.functional.set_step_mode` runs."""

@@ -1,6 +1,8 @@
 """Reference spiking networks for the bundled datasets (time-first input, firing-rate outputs).
 
-Every model takes ``[T, N, ...]`` frames and returns ``[T, N, num_classes]`` outputs in ``[0, 1]`` (class
+Every model is built in multi-step mode (``step_mode="m"`` on all its modules), takes ``[T, N, ...]``
+frames and returns ``[T, N, num_classes]`` outputs (after ``functional.set_step_mode(model, "s")``: one step
+``[N, ...]`` per call, the state carried until ``functional.reset_net``) in ``[0, 1]`` (class
 firing rates after voting); average over T for a prediction, or train with
 :func:`eventpipe.snn.functional.tet_loss` / MSE on the rates. The neuron is injectable: ``neuron`` is any
 callable returning a module (a class such as :class:`~eventpipe.snn.neuron.LIFNode`), called with
@@ -29,7 +31,8 @@ import torch
 from torch import nn
 
 from eventpipe.errors import ConfigError
-from eventpipe.snn import layer
+from eventpipe.snn import functional, layer
+from eventpipe.snn.base import StepModule
 from eventpipe.snn.neuron import ParametricLIFNode
 from eventpipe.snn.surrogate import ATan
 
@@ -47,6 +50,13 @@ def _positive_int(name: str, value: Any) -> int:
     if not (isinstance(value, int) and value >= 1):
         raise ConfigError(f"Expected an integer >= 1 for argument {name}. Got {value!r} instead.")
     return value
+
+
+def _leading_axes(model: nn.Module) -> tuple[int, str]:
+    """``(2, "T, N, ")`` when the model runs multi-step (as built), ``(1, "N, ")`` after
+    ``set_step_mode(model, "s")``."""
+    modes = {m.step_mode for m in model.modules() if isinstance(m, StepModule)}
+    return (1, "N, ") if modes == {"s"} else (2, "T, N, ")
 
 
 class SpikingConvNet(nn.Module):
@@ -134,12 +144,14 @@ class SpikingConvNet(nn.Module):
             layer.VotingLayer(voting_size),
         )
         self.input_shape = (in_channels, height, width)
+        functional.set_step_mode(self, "m")
 
     def forward(self, x_seq: torch.Tensor) -> torch.Tensor:
-        if x_seq.dim() != 5 or tuple(x_seq.shape[2:]) != self.input_shape:
+        axes, lead = _leading_axes(self)
+        if x_seq.dim() != axes + 3 or tuple(x_seq.shape[axes:]) != self.input_shape:
             raise ConfigError(
-                f"Expected input of shape [T, N, {', '.join(map(str, self.input_shape))}]. "
-                f"Got {tuple(x_seq.shape)} instead."
+                f"Expected input of shape [{lead}{', '.join(map(str, self.input_shape))}] "
+                f"(step_mode={'m' if axes == 2 else 's'!r}). Got {tuple(x_seq.shape)} instead."
             )
         return self.classifier(self.features(x_seq))
 
@@ -252,13 +264,15 @@ class SHDNet(nn.Module):
         self.in_features = in_features
         self.num_classes = num_classes
         self.net = nn.Sequential(*body)
+        functional.set_step_mode(self, "m")
 
     def forward(self, x_seq: torch.Tensor) -> torch.Tensor:
-        if x_seq.dim() >= 3:
-            x_seq = x_seq.flatten(2)
-        if x_seq.dim() != 3 or x_seq.shape[-1] != self.in_features:
+        axes, lead = _leading_axes(self)
+        if x_seq.dim() >= axes + 1:
+            x_seq = x_seq.flatten(axes)
+        if x_seq.dim() != axes + 1 or x_seq.shape[-1] != self.in_features:
             raise ConfigError(
-                f"Expected input of shape [T, N, {self.in_features}] or [T, N, 1, 1, {self.in_features}]. "
+                f"Expected input of shape [{lead}{self.in_features}] or [{lead}1, 1, {self.in_features}]. "
                 f"Got {tuple(x_seq.shape)} instead."
             )
         return self.net(x_seq)

@@ -1,19 +1,20 @@
 """Monitors: record what flows through every submodule of a given type, through forward/backward hooks.
 
 A monitor hooks each submodule of ``net`` that is an instance of ``instance`` (default: every spiking neuron)
-and appends one record per call: to ``monitor.records`` (in call order) and to ``monitor[name]`` (per layer,
-``name`` as in ``net.named_modules()``). An optional function reduces the value first (e.g.
-:func:`eventpipe.snn.functional.firing_rate`). Records are detached and, by default, moved to the CPU; with
+and appends one record per call: to ``monitor.records`` (in call order; ``monitor[i]`` is the ``i``-th)
+and to ``monitor[name]`` (per layer, ``name`` as in ``net.named_modules()``). An optional function reduces
+the value first (e.g. :func:`eventpipe.snn.functional.firing_rate`). Records are detached and, by default, moved to the CPU; with
 ``pack=True`` binary tensors (spikes) are stored as bits (``np.packbits``, exact round trip) and with
 ``compress=True`` zlib-compressed; :meth:`BaseMonitor.tensors` decodes them.
 
 >>> import torch
 >>> from eventpipe.snn import functional, layer, neuron
 >>> net = torch.nn.Sequential(layer.Linear(4, 3), neuron.LIFNode())
+>>> functional.set_step_mode(net, "m")
 >>> with OutputMonitor(net, function_on_output=functional.firing_rate) as mon:
 ...     _ = net(torch.rand(8, 2, 4))
->>> mon.monitored_layers, len(mon["1"])
-(['1'], 1)
+>>> mon.monitored_layers, len(mon["1"]), mon[0] is mon["1"][0]
+(['1'], 1, True)
 """
 
 from __future__ import annotations
@@ -165,7 +166,10 @@ class BaseMonitor:
         self.records.append(value)
         self._by_name[name].append(value)
 
-    def __getitem__(self, name: str) -> list[Any]:
+    def __getitem__(self, name: str | int) -> Any:
+        """``monitor["layer"]``: that layer's records; ``monitor[i]``: the ``i``-th record in call order."""
+        if isinstance(name, int):
+            return self.records[name]
         if name not in self._by_name:
             raise UnknownNameError(
                 f"Unknown value {name!r} for argument layer. Valid values are {set(self.monitored_layers)}."
@@ -246,7 +250,10 @@ class InputMonitor(BaseMonitor):
 class AttributeMonitor(BaseMonitor):
     """Records ``getattr(module, attribute_name)`` after (or, with ``pre_forward``, before) each call.
 
-    For membrane potentials create the neurons with ``store_v_seq=True`` and monitor ``"v_seq"``.
+    For membrane potentials create the neurons with ``store_v_seq=True`` and monitor ``"v_seq"`` (after the
+    reset of each step) or with ``store_h_seq=True`` and monitor ``"h_seq"`` (charged, before the spike).
+    Before the first call, a neuron's ``"v"`` is recorded as the rest potential; an attribute that is still
+    ``None`` is not recorded.
     """
 
     def __init__(
@@ -268,8 +275,12 @@ class AttributeMonitor(BaseMonitor):
                 f"Module {name!r} ({type(module).__name__}) has no attribute {self.attribute_name!r}."
             )
 
-        def read(*_: Any) -> None:
-            self._store(name, getattr(module, self.attribute_name))
+        def read(m: nn.Module, inputs: Any, *_: Any) -> None:
+            value = getattr(module, self.attribute_name)
+            if value is None and self.pre_forward and hasattr(module, "rest_attribute") and inputs:
+                value = module.rest_attribute(self.attribute_name, inputs[0])
+            if value is not None:
+                self._store(name, value)
 
         if self.pre_forward:
             return module.register_forward_pre_hook(read)

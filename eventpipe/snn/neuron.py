@@ -3,18 +3,25 @@
 A module is a thin shell over :mod:`eventpipe.snn.dynamics` (the equations) and
 :mod:`eventpipe.snn.backends` (the fused torch / CUDA implementations):
 
-* multi-step (``step_mode="m"``, default): ``forward(x_seq [T, N, ...]) -> spikes [T, N, ...]``, starting
-  from rest on every call, so no state leaks between samples or batches; :meth:`BaseNode.run` also takes and
-  returns an explicit :class:`~eventpipe.snn.dynamics.NeuronState` for chunked streaming;
-* single-step (``step_mode="s"``): ``forward(x [N, ...])`` carries the state on the module between calls
-  until :meth:`BaseNode.reset` (or :func:`eventpipe.snn.functional.reset_net`); :meth:`BaseNode.step` is the
-  pure form (state in, state out).
+* single-step (``step_mode="s"``, the default, as in SpikingJelly): ``forward(x [N, ...]) -> spikes [N, ...]``;
+* multi-step (``step_mode="m"``): ``forward(x_seq [T, N, ...]) -> spikes [T, N, ...]`` through the fused
+  backends.
+
+In both modes the membrane potential is carried on the module (``self.state``, differentiable) from one
+call to the next until :meth:`BaseNode.reset` (or :func:`eventpipe.snn.functional.reset_net`): a sequence
+fed step by step, or in chunks, gives the spikes of one multi-step call. Reset between samples. A call whose
+step shape differs from the carried state's is an error (see :mod:`eventpipe.snn.base`). The pure forms
+take and return the state explicitly: :meth:`BaseNode.step` (one step) and :meth:`BaseNode.run` (a sequence).
 
 Potentials are in units of the input current (``v_threshold`` defaults to 1); ``tau`` is in time steps.
 
 >>> import torch
->>> lif = LIFNode(tau=2.0)
+>>> lif = LIFNode(tau=2.0, step_mode="m")
 >>> lif(torch.full((4, 1), 1.5)).flatten().tolist()
+[0.0, 1.0, 0.0, 1.0]
+>>> lif.reset()
+>>> lif.step_mode = "s"
+>>> [lif(torch.full((1,), 1.5)).item() for _ in range(4)]
 [0.0, 1.0, 0.0, 1.0]
 """
 
@@ -28,8 +35,8 @@ from torch import nn
 
 from eventpipe.errors import ConfigError
 from eventpipe.snn.backends import check_backend, run_multistep
-from eventpipe.snn.base import StepModule
-from eventpipe.snn.dynamics import NeuronSpec, NeuronState, neuron_step
+from eventpipe.snn.base import StepModule, check_sequence, check_step_shape
+from eventpipe.snn.dynamics import NeuronSpec, NeuronState, neuron_charge, neuron_step, rest_state
 from eventpipe.snn.surrogate import Sigmoid, Surrogate
 
 __all__ = ["BaseNode", "IFNode", "LIFNode", "ParametricLIFNode"]
@@ -49,12 +56,17 @@ class BaseNode(StepModule, nn.Module):
     detach_reset:
         Do not backpropagate through the reset.
     step_mode:
-        ``"m"`` (``[T, N, ...]`` per call, stateless) or ``"s"`` (``[N, ...]`` per call, state carried).
+        ``"s"`` (``[N, ...]`` per call, the default) or ``"m"`` (``[T, N, ...]`` per call); the state is
+        carried across calls in both until :meth:`reset`.
     backend:
         ``"auto"``, ``"torch"``, ``"cupy"`` or ``"triton"`` (see :mod:`eventpipe.snn.backends`).
     store_v_seq:
         Keep the potential after each step's reset as ``self.v_seq`` (``[T, N, ...]``, differentiable) for
-        monitors or membrane read-outs.
+        monitors or membrane read-outs (multi-step mode).
+    store_h_seq:
+        Keep the charged potential before the spike, ``H``, as ``self.h_seq`` (``[T, N, ...]``, multi-step)
+        and its last step as ``self.h`` (both modes); differentiable. In multi-step mode it is recomputed from
+        the stored potentials (for 16-bit inputs it may differ from the kernels' rounded value in the last bit).
     """
 
     kind: ClassVar[str] = ""
@@ -65,8 +77,9 @@ class BaseNode(StepModule, nn.Module):
         v_reset: float | None = 0.0,
         surrogate_function: Surrogate | None = None,
         detach_reset: bool = False,
-        step_mode: str = "m",
+        step_mode: str = "s",
         store_v_seq: bool = False,
+        store_h_seq: bool = False,
     ) -> None:
         nn.Module.__init__(self)
         self.v_threshold = v_threshold
@@ -75,8 +88,11 @@ class BaseNode(StepModule, nn.Module):
         self.detach_reset = detach_reset
         self.step_mode = step_mode
         self.store_v_seq = store_v_seq
+        self.store_h_seq = store_h_seq
         self.state: NeuronState | None = None
         self.v_seq: torch.Tensor | None = None
+        self.h_seq: torch.Tensor | None = None
+        self.h: torch.Tensor | None = None
         self._backend = "auto"
 
     # -- configuration -------------------------------------------------------------------------------------
@@ -120,30 +136,52 @@ class BaseNode(StepModule, nn.Module):
             v_init=None if state is None else state.v,
             k=k if isinstance(k, torch.Tensor) else None,
             backend=self.backend,
-            need_v_seq=self.store_v_seq,
+            need_v_seq=self.store_v_seq or self.store_h_seq,
         )
         if self.store_v_seq:
             self.v_seq = v_seq
+        if self.store_h_seq and v_seq is not None:
+            v0 = (state if state is not None else rest_state(x_seq[0], self.spec)).v
+            self.h_seq = neuron_charge(x_seq, torch.cat([v0.unsqueeze(0), v_seq[:-1]]), self.spec, k)
+            self.h = self.h_seq[-1] if len(self.h_seq) else None
         return s_seq, NeuronState(v_last)
 
     def step(self, x: torch.Tensor, state: NeuronState | None = None) -> tuple[torch.Tensor, NeuronState]:
         """Single step, pure: ``(spikes [N, ...], next state)``; ``state=None`` starts from rest."""
-        return neuron_step(x, state, self.spec, self.decay())
+        k = self.decay()
+        if self.store_h_seq:
+            self.h = neuron_charge(x, (state if state is not None else rest_state(x, self.spec)).v, self.spec, k)
+        return neuron_step(x, state, self.spec, k)
+
+    def rest_attribute(self, name: str, x: torch.Tensor) -> torch.Tensor | None:
+        """What attribute ``name`` holds at rest for input ``x``: the rest potential for ``"v"``, else
+        ``None`` (a pre-forward monitor records it before the first call instead of ``None``)."""
+        if name != "v":
+            return None
+        return rest_state(x[0] if self.step_mode == "m" else x, self.spec).v
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.step_mode == "m":
-            return self.run(x)[0]
+            check_sequence(self, x)
+            if self.state is not None:
+                check_step_shape(self, self.state.v.shape, x.shape[1:])
+            s_seq, self.state = self.run(x, self.state)
+            return s_seq
+        if self.state is not None:
+            check_step_shape(self, self.state.v.shape, x.shape)
         s, self.state = self.step(x, self.state)
         return s
 
     @property
     def v(self) -> torch.Tensor | None:
-        """Membrane potential carried in single-step mode (``None`` at rest)."""
+        """Membrane potential carried from the last call (``None`` at rest)."""
         return None if self.state is None else self.state.v
 
     def reset(self) -> None:
         self.state = None
         self.v_seq = None
+        self.h_seq = None
+        self.h = None
 
     def detach(self) -> None:
         if self.state is not None:
@@ -168,11 +206,14 @@ class IFNode(BaseNode):
         v_reset: float | None = 0.0,
         surrogate_function: Surrogate | None = None,
         detach_reset: bool = False,
-        step_mode: str = "m",
+        step_mode: str = "s",
         backend: str = "auto",
         store_v_seq: bool = False,
+        store_h_seq: bool = False,
     ) -> None:
-        super().__init__(v_threshold, v_reset, surrogate_function, detach_reset, step_mode, store_v_seq)
+        super().__init__(
+            v_threshold, v_reset, surrogate_function, detach_reset, step_mode, store_v_seq, store_h_seq
+        )
         self.backend = backend
 
 
@@ -192,11 +233,14 @@ class LIFNode(BaseNode):
         v_reset: float | None = 0.0,
         surrogate_function: Surrogate | None = None,
         detach_reset: bool = False,
-        step_mode: str = "m",
+        step_mode: str = "s",
         backend: str = "auto",
         store_v_seq: bool = False,
+        store_h_seq: bool = False,
     ) -> None:
-        super().__init__(v_threshold, v_reset, surrogate_function, detach_reset, step_mode, store_v_seq)
+        super().__init__(
+            v_threshold, v_reset, surrogate_function, detach_reset, step_mode, store_v_seq, store_h_seq
+        )
         self.tau = tau
         self.decay_input = decay_input
         self.backend = backend
@@ -221,15 +265,18 @@ class ParametricLIFNode(BaseNode):
         v_reset: float | None = 0.0,
         surrogate_function: Surrogate | None = None,
         detach_reset: bool = False,
-        step_mode: str = "m",
+        step_mode: str = "s",
         backend: str = "auto",
         store_v_seq: bool = False,
+        store_h_seq: bool = False,
     ) -> None:
         if not (isinstance(init_tau, (int, float)) and math.isfinite(init_tau) and init_tau > 1):
             raise ConfigError(
                 f"Expected a number > 1 (time steps) for argument init_tau. Got {init_tau!r} instead."
             )
-        super().__init__(v_threshold, v_reset, surrogate_function, detach_reset, step_mode, store_v_seq)
+        super().__init__(
+            v_threshold, v_reset, surrogate_function, detach_reset, step_mode, store_v_seq, store_h_seq
+        )
         self.decay_input = decay_input
         self.w = nn.Parameter(torch.tensor(-math.log(init_tau - 1.0)))
         self.backend = backend

@@ -78,7 +78,7 @@ def test_explicit_cupy_without_cuda_is_a_clear_error() -> None:
 
 
 def test_explicit_cupy_rejects_cpu_tensors(pretend_cupy: None) -> None:
-    node = LIFNode(backend="cupy")
+    node = LIFNode(backend="cupy", step_mode="m")
     with pytest.raises(ConfigError, match="needs CUDA tensors"):
         node(torch.zeros(3, 2))
 

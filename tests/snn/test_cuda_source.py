@@ -27,8 +27,9 @@ def test_source_is_package_data() -> None:
 def test_surrogate_codes_agree_with_source() -> None:
     source = backend.kernel_source()
     defined = {m.group(1).lower(): int(m.group(2)) for m in re.finditer(r"#define SG_(\w+) (\d+)", source)}
-    for name in surrogate_names():
-        assert defined[name] == type(surrogate_from_name(name)).cuda_code
+    coded = {name: type(surrogate_from_name(name)).cuda_code for name in surrogate_names()}
+    coded = {name: code for name, code in coded.items() if code is not None}  # others run on "torch" only
+    assert coded and all(defined[name] == code for name, code in coded.items())
 
 
 def test_kernel_names_cover_every_configuration() -> None:
@@ -37,7 +38,8 @@ def test_kernel_names_cover_every_configuration() -> None:
     forward = [n for n in names if n.startswith("neuron_forward<")]
     # per dtype: IF x 2 resets + (LIF, PLIF) x 2 resets x 2 decay_input
     assert len(forward) == len(backend.CUDA_DTYPES) * (2 + 2 * 2 * 2)
-    assert len(names) - len(forward) == len(forward) * 2 * len(surrogate_names())
+    coded = [n for n in surrogate_names() if type(surrogate_from_name(n)).cuda_code is not None]
+    assert len(names) - len(forward) == len(forward) * 2 * len(coded)
     assert (
         {n.split("<")[1].split(",")[1].strip() for n in names}
         == {"0", "1", "2"}

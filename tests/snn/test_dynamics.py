@@ -71,7 +71,7 @@ def test_fused_backend_golden(spec, init_tau, x, spikes, v) -> None:
 
 @pytest.mark.parametrize(("spec", "init_tau", "x", "spikes", "v"), GOLDEN, ids=IDS)
 def test_modules_golden(spec, init_tau, x, spikes, v) -> None:
-    common = {"v_reset": spec.v_reset, "store_v_seq": True, "backend": "torch"}
+    common = {"v_reset": spec.v_reset, "store_v_seq": True, "backend": "torch", "step_mode": "m"}
     if spec.kind == "if":
         node = IFNode(**common)
     elif spec.kind == "lif":

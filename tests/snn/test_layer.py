@@ -11,17 +11,21 @@ from eventpipe.snn import layer, neuron
 @pytest.mark.parametrize(
     ("multi", "plain", "shape"),
     [
-        (lambda: layer.Conv2d(2, 3, 3, padding=1), lambda m, x: nn.Conv2d.forward(m, x), (4, 5, 2, 6, 6)),
-        (lambda: layer.Conv1d(2, 3, 3), lambda m, x: nn.Conv1d.forward(m, x), (4, 5, 2, 7)),
-        (lambda: layer.MaxPool2d(2), lambda m, x: nn.MaxPool2d.forward(m, x), (4, 5, 2, 6, 6)),
-        (lambda: layer.AvgPool2d(2), lambda m, x: nn.AvgPool2d.forward(m, x), (4, 5, 2, 6, 6)),
         (
-            lambda: layer.AdaptiveAvgPool2d(1),
+            lambda: layer.Conv2d(2, 3, 3, padding=1, step_mode="m"),
+            lambda m, x: nn.Conv2d.forward(m, x),
+            (4, 5, 2, 6, 6),
+        ),
+        (lambda: layer.Conv1d(2, 3, 3, step_mode="m"), lambda m, x: nn.Conv1d.forward(m, x), (4, 5, 2, 7)),
+        (lambda: layer.MaxPool2d(2, step_mode="m"), lambda m, x: nn.MaxPool2d.forward(m, x), (4, 5, 2, 6, 6)),
+        (lambda: layer.AvgPool2d(2, step_mode="m"), lambda m, x: nn.AvgPool2d.forward(m, x), (4, 5, 2, 6, 6)),
+        (
+            lambda: layer.AdaptiveAvgPool2d(1, step_mode="m"),
             lambda m, x: nn.AdaptiveAvgPool2d.forward(m, x),
             (4, 5, 2, 6, 6),
         ),
-        (lambda: layer.Flatten(), lambda m, x: nn.Flatten.forward(m, x), (4, 5, 2, 3, 3)),
-        (lambda: layer.Linear(3, 2), lambda m, x: nn.Linear.forward(m, x), (4, 5, 3)),
+        (lambda: layer.Flatten(step_mode="m"), lambda m, x: nn.Flatten.forward(m, x), (4, 5, 2, 3, 3)),
+        (lambda: layer.Linear(3, 2, step_mode="m"), lambda m, x: nn.Linear.forward(m, x), (4, 5, 3)),
     ],
 )
 def test_multi_step_layers_equal_per_step_application(multi, plain, shape) -> None:
@@ -35,7 +39,7 @@ def test_multi_step_layers_equal_per_step_application(multi, plain, shape) -> No
 
 
 def test_batch_norm_statistics_span_time_and_batch() -> None:
-    bn = layer.BatchNorm2d(2)
+    bn = layer.BatchNorm2d(2, step_mode="m")
     x = torch.randn(3, 4, 2, 5, 5) * 2 + 1
     y = bn(x)
     torch.testing.assert_close(y.mean(dim=(0, 1, 3, 4)), torch.zeros(2), atol=1e-5, rtol=0)
@@ -55,10 +59,12 @@ def test_seq_to_ann_container() -> None:
 
 def test_dropout_shares_one_mask_over_time() -> None:
     torch.manual_seed(0)
-    drop = layer.Dropout(0.5)
+    drop = layer.Dropout(0.5, step_mode="m")
     y = drop(torch.ones(6, 3, 40))
     assert torch.equal(y, y[0].expand_as(y))
     assert set(y.unique().tolist()) == {0.0, 2.0}
+    assert torch.equal(drop(torch.ones(2, 3, 40)), y[:2])  # the next chunk of the sample: same mask
+    drop.reset()
     drop.step_mode = "s"
     first = drop(torch.ones(3, 40))
     assert torch.equal(drop(torch.ones(3, 40)), first)  # kept until reset
@@ -82,7 +88,7 @@ def test_voting_layer_averages_groups() -> None:
 
 def test_recurrent_spiking_layer_streams_and_learns() -> None:
     torch.manual_seed(0)
-    rec = layer.RecurrentSpiking(5, 7, neuron.LIFNode(step_mode="s"))
+    rec = layer.RecurrentSpiking(5, 7, neuron.LIFNode(), step_mode="m")
     with torch.no_grad():
         rec.recurrent.weight.fill_(0.3)
     x = (torch.rand(9, 2, 5) < 0.5).float().requires_grad_()
@@ -90,9 +96,52 @@ def test_recurrent_spiking_layer_streams_and_learns() -> None:
     assert y.shape == (9, 2, 7)
     y.sum().backward()
     assert rec.recurrent.weight.grad is not None and x.grad is not None
+    rec.reset()
     rec.step_mode = "s"
     streamed = torch.stack([rec(xt) for xt in x.detach()])
     assert torch.equal(streamed, y.detach())
     rec.detach()
     rec.reset()
     assert rec.state is None
+
+
+def test_synapse_filter_and_recurrent_containers_follow_their_equations() -> None:
+    filt = layer.SynapseFilter(tau=4.0, step_mode="m")
+    spikes = torch.tensor([1.0, 0.0, 0.0, 1.0, 0.0])[:, None]
+    current, expected = 0.0, []
+    for s in spikes.flatten().tolist():  # I[t] = I[t-1] - (1 - S[t]) I[t-1] / tau + S[t]
+        current = current - (1 - s) * current / 4.0 + s
+        expected.append(current)
+    torch.testing.assert_close(filt(spikes).flatten(), torch.tensor(expected))
+    learn = layer.SynapseFilter(tau=4.0, learnable=True, step_mode="m")
+    filt.reset()
+    out = learn(spikes)  # 1 / tau = sigmoid(-log(tau - 1)) = 1 / 4
+    torch.testing.assert_close(out, filt(spikes))
+    out.sum().backward()
+    assert learn.w.grad is not None and learn.w.grad != 0
+    with pytest.raises(ConfigError, match="tau"):
+        layer.SynapseFilter(tau=1.0)
+
+    torch.manual_seed(0)
+    x = torch.rand(4, 2, 3) * 2
+    ew = layer.ElementWiseRecurrentContainer(nn.Identity(), torch.mul, step_mode="m")
+    assert torch.equal(ew(x), torch.zeros_like(x))  # y[t] = y[t-1] * x[t], y[-1] = 0
+    ew = layer.ElementWiseRecurrentContainer(nn.Identity(), torch.add, step_mode="m")
+    torch.testing.assert_close(ew(x), x.cumsum(0))  # y[t] = y[t-1] + x[t]
+    sub = nn.Linear(3, 2)
+    lin = layer.LinearRecurrentContainer(sub, 3, 2, step_mode="m")
+    y, expected = torch.zeros(2, 2), []
+    for xt in x:
+        y = sub(lin.rc(torch.cat([xt, y], -1)))
+        expected.append(y)
+    torch.testing.assert_close(lin(x), torch.stack(expected))
+
+    block = layer.StepModeContainer(False, nn.Conv2d(2, 3, 1), nn.ReLU())
+    img = torch.randn(4, 2, 2, 3, 3)
+    assert torch.equal(block(img[0]), nn.Sequential.forward(block, img[0]))
+    block.step_mode = "m"
+    torch.testing.assert_close(block(img), torch.stack([nn.Sequential.forward(block, i) for i in img]))
+    multi = layer.MultiStepContainer(nn.Linear(3, 3), neuron.IFNode())
+    assert multi.step_mode == "m" and multi(x).shape == x.shape
+    with pytest.raises(ConfigError, match="step_mode"):
+        multi.step_mode = "s"

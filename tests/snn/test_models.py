@@ -30,6 +30,7 @@ def test_small_gesture_net_outputs_voted_rates_and_gradients() -> None:
     assert out.shape == (4, 3, 11)
     assert ((out * 10).round() == out * 10).all() and out.min() >= 0 and out.max() <= 1
     functional.kaiming_init(net, a=0.0, nonlinearity="relu")  # enough drive for every layer to spike
+    functional.reset_net(net)  # a new batch: forget the state of the last one
     functional.tet_loss(net(x) * 5, y).backward()
     for name, p in net.named_parameters():  # every layer and every PLIF time constant gets a gradient
         assert p.grad is not None and torch.isfinite(p.grad).all() and p.grad.abs().sum() > 0, name

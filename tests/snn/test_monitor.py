@@ -10,12 +10,14 @@ from eventpipe.snn import functional, layer, monitor, neuron
 
 def _net() -> nn.Sequential:
     torch.manual_seed(0)
-    return nn.Sequential(
+    net = nn.Sequential(
         layer.Linear(6, 8),
         neuron.LIFNode(store_v_seq=True),
         layer.Linear(8, 4),
         neuron.IFNode(store_v_seq=True),
     )
+    functional.set_step_mode(net, "m")
+    return net
 
 
 def _x() -> torch.Tensor:
@@ -26,6 +28,7 @@ def test_output_monitor_records_every_neuron_by_name() -> None:
     net = _net()
     with monitor.OutputMonitor(net) as mon:
         out = net(_x())
+        functional.reset_net(net)  # the next sample starts from rest
         net(_x())
     assert mon.monitored_layers == ["1", "3"] == mon.keys()
     assert len(mon.records) == 4 and len(mon["1"]) == 2
@@ -127,3 +130,28 @@ def test_pack_keeps_non_binary_values_exact() -> None:
     assert torch.equal(monitor.pack_tensor(half).unpack(), half)
     empty = monitor.pack_tensor(torch.zeros(0, 3), bits=False)
     assert empty.unpack().shape == (0, 3)
+
+
+def test_records_by_index_pre_fire_potential_and_no_none_before_the_first_call() -> None:
+    net = _net()
+    for m in net.modules():
+        if isinstance(m, neuron.BaseNode):
+            m.store_h_seq = True
+    with (
+        monitor.OutputMonitor(net) as spikes,
+        monitor.AttributeMonitor("h_seq", net) as h,
+        monitor.AttributeMonitor("v_seq", net) as v,
+        monitor.AttributeMonitor("v", net, pre_forward=True) as v_before,
+    ):
+        net(_x())
+        net(_x())  # the same sample goes on: "v" before this call is the last potential of the first
+    assert spikes[1] is spikes["3"][0] and spikes[-1] is spikes["3"][1]
+    for i in range(4):  # S = H >= threshold; V = H where no spike, else the reset value 0
+        fired = h[i] >= 1.0
+        assert torch.equal(spikes[i], fired.float())
+        torch.testing.assert_close(v[i], torch.where(fired, torch.zeros_like(h[i]), h[i]))
+    assert v_before[0] is not None and torch.equal(v_before[0], torch.zeros(3, 8))  # rest, not None
+    torch.testing.assert_close(v_before["1"][1], v["1"][0][-1])
+    functional.set_step_mode(net, "s")
+    net(_x()[0])
+    assert net[1].h.shape == (3, 8) and net[1].h_seq is None

@@ -104,6 +104,24 @@ def _all_runs() -> dict[str, Any]:
         "torch": fused_multistep(x, NeuronSpec())[0],
         "auto": backends.select_backend("auto", x, NeuronSpec()),
     }
+    out["chunked"] = {_spec_id(spec): _chunked(spec) for spec in (SPECS[4], SPECS[-1])}
+    return out
+
+
+def _chunked(spec: NeuronSpec) -> dict[str, Any]:
+    """Triton run over the whole sequence, and in chunks of 1 and 3 steps passing v_last on as v_init."""
+    out: dict[str, Any] = {}
+    for name, sizes in (("whole", [STEPS]), ("chunks", [1, STEPS - 1])):
+        x, _, w, (gs, _, gl) = _inputs(11, torch.float32)
+        x, w = x.requires_grad_(), w.requires_grad_()
+        k = torch.sigmoid(w) if spec.kind == "plif" else None
+        spikes, v = [], None
+        for part in torch.split(x, sizes):
+            s, _, v = triton_backend.triton_multistep(part, spec, v, k, False)
+            spikes.append(s)
+        spikes_all = torch.cat(spikes)
+        torch.autograd.backward([spikes_all, v], [gs, gl])
+        out[name] = {"spikes": spikes_all, "v_last": v, "grad_x": x.grad, "grad_w": w.grad}
     return out
 
 
@@ -174,6 +192,16 @@ def test_explicit_triton_runs_cpu_tensors_only_under_the_interpreter(
     monkeypatch.delenv("TRITON_INTERPRET", raising=False)
     with pytest.raises(ConfigError, match="backend='triton' needs CUDA tensors"):
         triton_backend.triton_multistep(torch.zeros(2, 3), NeuronSpec())
+
+
+def test_chunked_runs_carry_the_state_exactly(runs: dict[str, Any]) -> None:
+    for name, case in runs["chunked"].items():
+        whole, chunks = case["whole"], case["chunks"]
+        assert torch.equal(chunks["spikes"], whole["spikes"]), name
+        assert torch.equal(chunks["v_last"], whole["v_last"]), name
+        torch.testing.assert_close(chunks["grad_x"], whole["grad_x"], rtol=1e-5, atol=1e-6)
+        if whole["grad_w"] is not None and whole["grad_w"] != 0:
+            torch.testing.assert_close(chunks["grad_w"], whole["grad_w"], rtol=1e-5, atol=1e-6)
 
 
 def test_rejects_what_the_kernels_lack() -> None:

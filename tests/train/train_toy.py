@@ -11,7 +11,7 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset
 
-from eventpipe.snn import layer, neuron
+from eventpipe.snn import functional, layer, neuron
 from eventpipe.train.config import TrainConfig
 from eventpipe.train.data import DataBundle
 
@@ -54,7 +54,7 @@ def tiny_net(seed: int = 0, dropout: float = 0.2, batch_norm: bool = False) -> t
     """Flatten -> Linear(16, 32) [-> BatchNorm1d] -> IF -> Dropout -> Linear(32, 4) -> IF."""
     torch.manual_seed(seed)
     norm = [layer.BatchNorm1d(32)] if batch_norm else []
-    return torch.nn.Sequential(
+    net = torch.nn.Sequential(
         layer.Flatten(),
         layer.Linear(16, 32),
         *norm,
@@ -63,6 +63,8 @@ def tiny_net(seed: int = 0, dropout: float = 0.2, batch_norm: bool = False) -> t
         layer.Linear(32, len(CLASSES)),
         neuron.IFNode(backend="torch"),
     )
+    functional.set_step_mode(net, "m")  # the trainer feeds whole sequences [T, N, ...]
+    return net
 
 
 def config(output: str, **overrides: Any) -> TrainConfig:
