@@ -109,8 +109,8 @@ _QUICK_LOOK = {
                "and 2 workers; `--recordings 2 --repeat 1` gives a quick look.",
     "frames": "It times every integration mode, then builds a frames store of 50 samples 5 times per worker "
               "count; `--store-samples 10 --store-repeat 1` gives a quick look.",
-    "train": "A training step of the default network is slow on a CPU; `--channels 32 --size 64` gives a quick "
-             "look, and on a CUDA machine it also times the CuPy neurons.",
+    "train": "A training step of the default networks is slow on a CPU; `--channels 32 --size 64 --batch 2` gives "
+             "a quick look, and on a CUDA machine it also times the CuPy neurons.",
 }
 
 

@@ -1,4 +1,5 @@
-"""``eventpipe bench train``: training samples/s of the DVS Gesture network (CPU; CUDA torch vs cupy)."""
+"""``eventpipe bench train``: training samples/s of the DVS Gesture net and a spiking ResNet-18 (CPU; CUDA
+torch vs cupy)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from eventpipe.bench.options import JsonOption, MarkdownOption, emit
 
 
 def report(result: dict[str, Any]) -> str:
-    """The Markdown of a :func:`eventpipe.bench.train.bench_train` result: one row per device and backend."""
+    """The Markdown of a :func:`eventpipe.bench.train.bench_train` result: one row per model, device and backend."""
     from eventpipe.bench.report import markdown_table
 
     return "\n".join([
-        f"DVSGestureNet(channels={result['channels']}) training, T={result['frames']}, batch {result['batch']}, "
-        f"2x{result['size']}x{result['size']}, median of {result['steps']} steps, {result['threads']} CPU threads.",
+        f"Training on 2x{result['size']}x{result['size']} event frames, T={result['frames']}, batch "
+        f"{result['batch']}, median of {result['steps']} steps, {result['threads']} CPU threads.",
         "",
         markdown_table(result["rows"]),
     ])
@@ -23,6 +24,10 @@ def report(result: dict[str, Any]) -> str:
 
 def train(
     ctx: typer.Context,
+    models: Annotated[list[str] | None, typer.Option(
+        "--model", "-m", metavar="NAME", show_default=False,
+        help="A model to time, as named in a pipeline's [model] (repeatable; default: DVSGestureNet and "
+             "spiking_resnet18).")] = None,
     channels: Annotated[int, typer.Option("--channels", min=1, help="Conv channels of DVSGestureNet.")] = 128,
     frames: Annotated[int, typer.Option("--frames", "-T", min=1, help="Time steps per sample.")] = 16,
     batch: Annotated[int, typer.Option("--batch", "-b", min=1, help="Samples per step.")] = 16,
@@ -39,9 +44,10 @@ def train(
     json_out: JsonOption = False,
     markdown: MarkdownOption = None,
 ) -> None:
-    """Samples/s of full training steps of the DVS Gesture net: forward over T, loss, backward, Adam."""
-    from eventpipe.bench.train import bench_train
+    """Samples/s of full training steps of the DVS Gesture net and a spiking ResNet-18 on event frames:
+    forward over T, loss, backward, Adam."""
+    from eventpipe.bench.train import MODELS, bench_train
 
-    result = bench_train(channels=channels, frames=frames, batch=batch, size=size, steps=steps, warmup=warmup,
-                         device=device, amp=amp, threads=threads)
+    result = bench_train(models=tuple(models) if models else MODELS, channels=channels, frames=frames, batch=batch,
+                         size=size, steps=steps, warmup=warmup, device=device, amp=amp, threads=threads)
     emit(ctx, result, report(result), json_out=json_out, markdown=markdown)
