@@ -57,17 +57,19 @@ class DataNotFoundError(EventpipeError, FileNotFoundError):
 
 
 class ChecksumMismatch(EventpipeError, ValueError):
-    """A file's checksum differs from the one its manifest publishes."""
+    """A file's checksum differs from the one its manifest (or its store) records; ``fix`` says what to do."""
 
-    def __init__(self, path: str | Path, algorithm: str, expected: str, actual: str) -> None:
+    def __init__(self, path: str | Path, algorithm: str, expected: str, actual: str, fix: str = "") -> None:
         self.path = str(path)
         self.algorithm = algorithm
         self.expected = expected
         self.actual = actual
-        super().__init__(f"{self.path}: {algorithm} mismatch: expected {expected}, got {actual}")
+        self.fix = fix
+        hint = f" ({fix})" if fix else ""
+        super().__init__(f"{self.path}: {algorithm} mismatch: expected {expected}, got {actual}{hint}")
 
-    def __reduce__(self) -> tuple[type, tuple[str, str, str, str]]:
-        return (type(self), (self.path, self.algorithm, self.expected, self.actual))
+    def __reduce__(self) -> tuple[type, tuple[str, str, str, str, str]]:
+        return (type(self), (self.path, self.algorithm, self.expected, self.actual, self.fix))
 
 
 class DownloadError(EventpipeError, OSError):

@@ -22,6 +22,18 @@ __all__ = [
     "state",
 ]
 
+
+
+def _use_root(root: Path | None) -> Path | None:
+    """``--root`` callback: user datasets under the given root resolve by name in every command,
+    including the dataset lookups a command makes before it reads its other options."""
+    if root is not None:
+        from eventpipe.sources import use_root
+
+        use_root(resolve_root(root))
+    return root
+
+
 RootOption = Annotated[
     Path | None,
     typer.Option(
@@ -29,6 +41,7 @@ RootOption = Annotated[
         metavar="DIR",
         help="Data folder for raw files and stores (default: $EVENTPIPE_HOME, else ~/.cache/eventpipe).",
         show_default=False,
+        callback=_use_root,
     ),
 ]
 WorkersOption = Annotated[

@@ -11,6 +11,10 @@ builds a missing or outdated store through :func:`eventpipe.pipeline.prepare.pre
 verify, convert and integrate, each step only if needed). Without it, missing data is an error that
 gives the exact ``eventpipe prepare`` command. Importing this module does not import Dask, Typer or
 CuPy: the pipeline loads only when something has to be built.
+
+Any dataset by name, including a user dataset made by ``eventpipe convert --from DIR --name NAME``:
+
+>>> mine = EventDataset(root, "mine", split="train", frames=16, prepare=True)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import os
 from typing import Any
 
 from eventpipe.loading.dataset import StoreDataset
-from eventpipe.sources import get_dataset
+from eventpipe.sources import get_dataset, use_root
 
 __all__ = [
     "ASLDVS",
@@ -29,6 +33,7 @@ __all__ = [
     "DVS128Gesture",
     "DVSLip",
     "Demo",
+    "EventDataset",
     "NCaltech101",
     "NeuromorphicDataset",
     "dataset_class",
@@ -36,7 +41,10 @@ __all__ = [
 
 
 class NeuromorphicDataset(StoreDataset):
-    """A split of a registered dataset (``dataset=NAME``); the named classes below fix the name.
+    """A split of a registered or user dataset (``dataset=NAME``); the named classes below fix the name.
+
+    A user dataset (made by ``eventpipe convert --from DIR --name NAME``) is found under ``root``:
+    ``NeuromorphicDataset(root, "train", dataset="mine", frames=16)``.
 
     Takes every argument of :class:`~eventpipe.loading.StoreDataset` (integration options, ``spec=``,
     transforms, ``dtype``) and:
@@ -64,6 +72,8 @@ class NeuromorphicDataset(StoreDataset):
         **kwargs: Any,
     ) -> None:
         self._build = {"enabled": bool(prepare), "workers": workers, "scheduler": scheduler, "progress": progress}
+        if root is not None:
+            use_root(root)
         super().__init__(root, split, **kwargs)
 
     def _unavailable(self, exc: Exception | None, *, outdated: bool) -> Any:
@@ -74,6 +84,18 @@ class NeuromorphicDataset(StoreDataset):
         prepare(self.info.name, self.root, self.spec, workers=self._build["workers"],
                 scheduler=self._build["scheduler"], progress=self._build["progress"], overwrite=outdated)
         return self._open()
+
+
+class EventDataset(NeuromorphicDataset):
+    """A split of the dataset named ``name``: built-in, plugin, or a user dataset under ``root``.
+
+    ``EventDataset(root, "mine", split="test", frames=16)`` is
+    ``NeuromorphicDataset(root, "test", dataset="mine", frames=16)``; every other argument is
+    :class:`NeuromorphicDataset`'s (integration options, ``prepare``, transforms, ``dtype``).
+    """
+
+    def __init__(self, root: str | os.PathLike[str] | None, name: str, split: str = "train", **kwargs: Any) -> None:
+        super().__init__(root, split, dataset=name, **kwargs)
 
 
 class DVS128Gesture(NeuromorphicDataset):
@@ -132,9 +154,10 @@ _CLASSES: tuple[type[NeuromorphicDataset], ...] = (
     DVS128Gesture, NMNIST, CIFAR10DVS, NCaltech101, SHD, ASLDVS, DVSLip, Demo)
 
 
-def dataset_class(name: str) -> type[NeuromorphicDataset]:
-    """The class of dataset ``name`` (aliases accepted); the generic class for plugin datasets."""
-    canonical = get_dataset(name).name
+def dataset_class(name: str, root: str | os.PathLike[str] | None = None) -> type[NeuromorphicDataset]:
+    """The class of dataset ``name`` (aliases accepted); the generic class for plugin and user datasets
+    (user datasets are looked up under ``root``, see :func:`eventpipe.sources.get_dataset`)."""
+    canonical = get_dataset(name, root).name
     for cls in _CLASSES:
         if cls.dataset_name == canonical:
             return cls

@@ -1,15 +1,16 @@
-"""``verify_raw`` and ``verify_stores``: re-check a dataset's files and stores from scratch.
+"""``verify_raw``, ``verify_stores`` and ``verify_recordings``: re-check a dataset's files and stores from scratch.
 
 Nothing is trusted from earlier runs here: every raw file (and every unpacked member with a published
 checksum) is hashed again, and every store under ``<root>/<name>/`` goes through
 :func:`eventpipe.store.check_integrity` (every chunk's presence and checksum too, unless quick).
-Nothing is modified.
+A user dataset has no manifest: :func:`verify_recordings` checks its recordings against the sizes its
+definition lists and the SHA-256 its events store recorded when they were converted. Nothing is modified.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +29,10 @@ STATUSES = ("ok", "missing", "mismatch", "problem")
 
 @dataclass(frozen=True)
 class Check:
-    """One verified thing. ``target`` is relative to ``<root>/<dataset>``."""
+    """One verified thing. ``target`` is relative to ``<root>/<dataset>`` (a user dataset's recording: its path)."""
 
     target: str
-    kind: str  # "file", "unpacked", "member", "generated" or "store"
+    kind: str  # "file", "unpacked", "member", "generated", "recording" or "store"
     status: str  # "ok", "missing", "mismatch" (checksums) or "problem" (store integrity)
     detail: str = ""
     algorithm: str = ""  # for a mismatch: which checksum, published and found
@@ -49,6 +50,7 @@ class VerifyReport:
     name: str
     folder: Path  # <root>/<name>
     checks: tuple[Check, ...]
+    fix: str = ""  # what to run about missing files (default: download the dataset again)
 
     @property
     def ok(self) -> bool:
@@ -59,7 +61,7 @@ class VerifyReport:
         return tuple(c for c in self.checks if c.status != "ok")
 
     def __add__(self, other: VerifyReport) -> VerifyReport:
-        return VerifyReport(self.name, self.folder, self.checks + other.checks)
+        return VerifyReport(self.name, self.folder, self.checks + other.checks, self.fix or other.fix)
 
     def to_dict(self) -> dict[str, Any]:
         return {"dataset": self.name, "folder": str(self.folder), "ok": self.ok,
@@ -71,14 +73,15 @@ class VerifyReport:
         if not problems:
             return
         summary = f"{self.name}: {len(problems)} of {len(self.checks)} checks failed"
+        fix = self.fix or f"run `eventpipe download {self.name}`"
         for c in problems:
             if c.status == "mismatch":
-                raise ChecksumMismatch(self.folder / c.target, c.algorithm, c.expected, c.actual)
+                raise ChecksumMismatch(self.folder / c.target, c.algorithm, c.expected, c.actual, fix)
         for c in problems:
             if c.status == "problem":
                 raise StoreSchemaError(f"{summary}; {self.folder / c.target}: {c.detail}")
         missing = ", ".join(c.target for c in problems)
-        raise DataNotFoundError(f"{summary}; missing: {missing} (run `eventpipe download {self.name}`)")
+        raise DataNotFoundError(f"{summary}; missing: {missing} ({fix})")
 
 
 def verify_raw(name: str, root: str | Path, *, manifest: Manifest | str | Path | None = None,
@@ -107,11 +110,58 @@ def verify_stores(name: str, root: str | Path, *, manifest: Manifest | str | Pat
     Every chunk of every array is read and checked against its checksum; ``quick`` checks the
     metadata and index only."""
     m = resolve_manifest(name, manifest)
-    folder = raw_dir_for(root, m.name).parent
+    return _verify_stores(m.name, raw_dir_for(root, m.name).parent, quick)
+
+
+def verify_recordings(name: str, root: str | Path, folder: Path, sizes: Mapping[str, int], *,
+                      quick: bool = False, progress: bool = True) -> VerifyReport:
+    """Check user dataset ``name``: its recordings in ``folder`` and its stores under ``<root>/<name>``.
+
+    ``sizes`` maps each recording (relative to ``folder``) to its size when the dataset was defined.
+    A recording is missing, of another size, or (once the events store is complete) of another SHA-256
+    than the one recorded when it was converted; before that only the size is checked. The stores
+    are checked as by :func:`verify_stores`.
+    """
+    home = Path(root).expanduser() / name
+    recorded = _recorded_sha256(home / "events.zarr")
+    redefine = f"run `eventpipe convert --from {folder} --name {name}` again"
+    checks = []
+    for rel, size in tqdm(sorted(sizes.items()), desc=f"check {name} recordings", unit=" files",
+                          disable=bar_disabled(progress), leave=False):
+        checks.append(_check_recording(folder / rel, size, recorded.get(rel), f"restore it or {redefine}"))
+    return VerifyReport(name, home, tuple(checks), f"restore them or {redefine}") + _verify_stores(name, home, quick)
+
+
+def _recorded_sha256(events_store: Path) -> dict[str, str]:
+    """``{path: sha256}`` of the raw files a complete events store was converted from (none without one)."""
+    if not events_store.exists():
+        return {}
+    from eventpipe.store.events import is_store_complete, read_sources
+
+    if not is_store_complete(events_store):
+        return {}
+    return {s["path"]: s["checksum"].removeprefix("sha256:") for s in read_sources(events_store)}
+
+
+def _check_recording(path: Path, size: int, sha256: str | None, fix: str) -> Check:
+    target = str(path)
+    if not path.is_file():
+        return Check(target, "recording", "missing", f"gone since the dataset was defined; {fix}")
+    found = path.stat().st_size
+    if found != size:
+        return Check(target, "recording", "mismatch", f"size: expected {size}, got {found}; {fix}", "size",
+                     str(size), str(found))
+    if sha256 is None:
+        return Check(target, "recording", "ok", "size only: no complete events store records its checksum")
+    check = _compare(target, "recording", path, {"sha256": sha256}, False)
+    return replace(check, detail=f"{check.detail}; {fix}") if check.status != "ok" else check
+
+
+def _verify_stores(name: str, folder: Path, quick: bool) -> VerifyReport:
     stores = [folder / "events.zarr"] if (folder / "events.zarr").exists() else []
     stores += sorted((folder / "frames").glob("*.zarr"))
     if not stores:
-        return VerifyReport(m.name, folder, ())
+        return VerifyReport(name, folder, ())
     from eventpipe.store import check_integrity  # zarr is only needed when there are stores
 
     checks = []
@@ -119,7 +169,7 @@ def verify_stores(name: str, root: str | Path, *, manifest: Manifest | str | Pat
         problems = check_integrity(store, quick=quick)
         checks.append(Check(store.relative_to(folder).as_posix(), "store", "problem" if problems else "ok",
                             "; ".join(problems)))
-    return VerifyReport(m.name, folder, tuple(checks))
+    return VerifyReport(name, folder, tuple(checks))
 
 
 def _rel(raw_dir: Path, path: Path) -> str:

@@ -33,16 +33,18 @@ from eventpipe.sources import get_dataset
 __all__ = ["StoreDataset", "prepare_command"]
 
 
-def prepare_command(name: str, root: Path, spec: IntegrationSpec | None) -> str | None:
+def prepare_command(name: str, root: Path, spec: IntegrationSpec | None, *, download: bool = True) -> str | None:
     """The command line that builds what a dataset with ``spec`` reads, or None when no command can.
 
     Frames need ``eventpipe prepare`` with the spec's options; raw events need ``eventpipe download``
-    and ``eventpipe convert``. An unnamed plugin (a lambda, a function of ``__main__``) has no
+    (unless ``download`` is False: a dataset without a manifest, such as a user dataset) and
+    ``eventpipe convert``. An unnamed plugin (a lambda, a function of ``__main__``) has no
     command-line form.
     """
     where = ["--root", str(root)]
     if spec is None:
-        return f"{shlex.join(['eventpipe', 'download', name, *where])} && {shlex.join(['eventpipe', 'convert', name, *where])}"
+        convert = shlex.join(["eventpipe", "convert", name, *where])
+        return f"{shlex.join(['eventpipe', 'download', name, *where])} && {convert}" if download else convert
     options = spec.command_line()
     return None if options is None else shlex.join(["eventpipe", "prepare", name, *options, *where])
 
@@ -81,7 +83,8 @@ class StoreDataset(Dataset[tuple[Any, Any]]):
         an integer type that holds the store's counts (``torch.uint8`` for most stores: a quarter of
         the bytes to pass from DataLoader workers and to the GPU; convert there with ``x.float()``).
     dataset
-        Registered dataset name; only for the generic class (the named subclasses fix it).
+        Registered dataset name, or a user dataset under ``root``; only for the generic class (the
+        named subclasses fix it).
 
     Items are ``(Tensor[T, P, H, W] float32, int)`` in frames mode (``dtype`` changes the element
     type) and ``(events, int)`` otherwise.
@@ -102,15 +105,15 @@ class StoreDataset(Dataset[tuple[Any, Any]]):
         dataset: str | None = None,
         **integration: Any,
     ) -> None:
-        if dataset is not None and self.dataset_name and get_dataset(dataset).name != self.dataset_name:
+        self.root = Path(root).expanduser() if root is not None else resolve_root()
+        if dataset is not None and self.dataset_name and get_dataset(dataset, self.root).name != self.dataset_name:
             raise ConfigError(f"{type(self).__name__} reads dataset {self.dataset_name!r}, not {dataset!r}.")
         name = dataset or self.dataset_name
         if not name:
             raise ConfigError(f"{type(self).__name__} needs dataset=<name>; or use a named class such as DVS128Gesture.")
         if transforms is not None and (transform is not None or target_transform is not None):
             raise ConfigError("Pass either transforms= or transform=/target_transform=, not both.")
-        self.info = get_dataset(name)
-        self.root = Path(root).expanduser() if root is not None else resolve_root()
+        self.info = get_dataset(name, self.root)
         if split not in self.info.splits:
             valid = ", ".join(repr(s) for s in self.info.splits)
             raise ConfigError(f"Unknown value {split!r} for argument split. Valid values are {{{valid}}}.")
@@ -193,7 +196,7 @@ class StoreDataset(Dataset[tuple[Any, Any]]):
 
         :class:`eventpipe.datasets.NeuromorphicDataset` overrides this to build it (``prepare=True``).
         """
-        command = prepare_command(self.info.name, self.root, self.spec)
+        command = prepare_command(self.info.name, self.root, self.spec, download=self.info.manifest is not None)
         if outdated:
             rebuild = (f"Rebuild it with: {command} --overwrite  (or pass prepare=True)" if command
                        else "Rebuild it with prepare=True.")

@@ -11,6 +11,10 @@ the splits and marks the store complete. A killed run leaves finished parts mark
 rest unmarked, so the next run redoes only the rest, and the finished store is identical to one from
 an uninterrupted run. Partitioning and scheduler never change the store: the parts are fixed by the
 plan, tasks only decide who writes which.
+
+:func:`convert_folder` first defines a user dataset from a folder of recordings
+(:mod:`eventpipe.sources.user.folder`), writes the definition to ``root/<name>/dataset.toml`` when it
+is new or changed, then converts it like any dataset: the recordings are read where they are.
 """
 
 from __future__ import annotations
@@ -19,15 +23,17 @@ import contextlib
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from eventpipe.errors import ConfigError, CorruptRecordingError, EventValidationError, FormatError
+from eventpipe.events import SensorSize
 from eventpipe.pipeline.dask import SYNCHRONOUS, dask_client, run_tasks
 from eventpipe.pipeline.storage import storage_errors
-from eventpipe.sources import get_dataset
+from eventpipe.sources import get_dataset, is_registered, use_root
 from eventpipe.sources.base import ON_ERROR_CHOICES, DatasetSpec, OnError, Part, check_choice, read_part
+from eventpipe.sources.user import UserDatasetSpec, definition_path, find_user_dataset, user_dataset_toml
 from eventpipe.store import events as events_writer
 from eventpipe.store.location import StoreLike, exists, normalize
 from eventpipe.store.lock import store_lock
@@ -46,6 +52,8 @@ class ConvertResult:
     ``status`` is ``"converted"`` (new store), ``"resumed"`` (an interrupted store finished) or
     ``"up-to-date"`` (nothing to do). ``skipped`` lists raw files left out as corrupt (path, byte
     offset or None, reason, split). ``cpu_seconds`` is the CPU time the tasks used, summed over workers.
+    ``definition`` is set by :func:`convert_folder`: the ``path`` of the user dataset's definition and
+    its ``status`` (``"created"``, ``"updated"`` or ``"unchanged"``).
     """
 
     dataset: str
@@ -60,6 +68,7 @@ class ConvertResult:
     seconds: float
     cpu_seconds: float = 0.0
     options: dict[str, Any] = field(default_factory=dict)
+    definition: dict[str, str] = field(default_factory=dict)
 
     @property
     def events_total(self) -> int:
@@ -163,9 +172,9 @@ def convert(
     Parameters
     ----------
     name:
-        A registered dataset (``eventpipe datasets`` lists them).
+        A registered dataset (``eventpipe datasets`` lists them) or a user dataset under ``root``.
     root:
-        Data folder; raw files are read from ``root/<name>/raw``.
+        Data folder; raw files are read from ``root/<name>/raw`` (a user dataset's from its folder).
     store:
         Where to write the events store (local path or fsspec URL); default ``root/<name>/events.zarr``.
     workers, scheduler:
@@ -197,9 +206,9 @@ def convert(
     started = time.perf_counter()
     check_choice("on_error", on_error, ON_ERROR_CHOICES)
     _check_partitions(partitions)
-    spec = get_dataset(name)
+    spec = get_dataset(name, root)
     options = spec.options(**dataset_options)
-    raw_dir = spec.raw_dir(root).absolute()
+    raw_dir = (spec.recordings_dir if isinstance(spec, UserDatasetSpec) else spec.raw_dir(root)).absolute()
     location = normalize(store if store is not None else spec.events_store_path(root))
     if location.startswith("memory://"):  # other processes cannot see this process's memory file system
         if scheduler not in (None, SYNCHRONOUS):
@@ -272,3 +281,55 @@ def _run(
     if errors:
         _raise(errors[0])
     return cpu[0]
+
+
+def convert_folder(
+    folder: str | os.PathLike[str],
+    name: str,
+    root: str | os.PathLike[str],
+    *,
+    labels: str | os.PathLike[str] | None = None,
+    split: str | os.PathLike[str] | None = None,
+    test_fraction: float = 0.2,
+    sensor: SensorSize | None = None,
+    on_error: OnError = "raise",
+    **run: Any,
+) -> ConvertResult:
+    """Define user dataset ``name`` from the recordings in ``folder`` and convert it under ``root``.
+
+    The definition (see :func:`eventpipe.sources.user.folder.define_from_folder` for ``labels``,
+    ``split``, ``test_fraction`` and ``sensor``) is written to ``root/<name>/dataset.toml`` when it
+    is new or changed; nothing is copied from ``folder``. Running it again on the same folder changes
+    nothing; a folder with files added, removed or changed rebuilds the events store (its plan
+    fingerprint changes) and so, on their next use, the frames stores. ``run`` takes the other
+    arguments of :func:`convert` (``workers``, ``scheduler``, ``progress``, ``partitions``, ``dashboard``).
+
+    Raises
+    ------
+    ConfigError
+        ``name`` is a built-in dataset name or alias, or a bad option (see also :func:`convert`).
+    """
+    from eventpipe.sources.user.folder import check_name, define_from_folder
+
+    check_name(name)
+    if is_registered(name):
+        raise ConfigError(f"{name!r} is the name of a built-in dataset; pick another name for your recordings.")
+    check_choice("on_error", on_error, ON_ERROR_CHOICES)
+    path = definition_path(root, name)
+    try:
+        previous = find_user_dataset(name, [Path(root).expanduser()])
+    except ConfigError:  # a damaged definition: this run writes a new one
+        previous = None
+    spec = define_from_folder(folder, name, labels=labels, split=split, test_fraction=test_fraction, sensor=sensor,
+                              on_error=on_error, previous=previous)
+    status = "unchanged" if spec is previous else "created" if previous is None else "updated"
+    if status != "unchanged":
+        text = user_dataset_toml(spec)
+        with storage_errors(path.parent):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(f".{path.name}.partial")
+            partial.write_text(text, encoding="utf-8")
+            os.replace(partial, path)
+    use_root(root)
+    result = convert(name, root, on_error=on_error, **run)
+    return replace(result, definition={"path": str(path), "status": status})

@@ -8,7 +8,8 @@ Steps, each idempotent and resumable:
 
 1. download: :func:`eventpipe.fetch.download_dataset` makes the raw files present and verifies each
    against the manifest's checksums (a verified file is re-hashed only when its size or time
-   changes). Skipped when the events store is complete and the raw folder is gone.
+   changes). Skipped when the events store is complete and the raw folder is gone, and for a
+   dataset without a manifest (a user dataset reads its recordings where they are).
 2. convert: :func:`eventpipe.pipeline.convert.convert` builds the events store (up to date when the
    raw files did not change).
 3. integrate: one Dask task per block of samples (:func:`eventpipe.store.frames.layout.plan_blocks`)
@@ -32,6 +33,7 @@ from eventpipe.frames import IntegrationSpec
 from eventpipe.pipeline.dask import dask_client, run_tasks
 from eventpipe.pipeline.storage import storage_errors
 from eventpipe.sources import get_dataset
+from eventpipe.sources.base import DatasetSpec
 from eventpipe.store import frames as frames_store
 from eventpipe.store.events.writer import is_store_complete
 from eventpipe.store.location import normalize, remove, size_on_disk
@@ -124,7 +126,7 @@ def integrate_block(
     for i in range(start, stop):
         name = sample_name(split, i, {k: v[i] for k, v in meta.items()}) if meta else f"{split}[{i}]"
         frames.append(spec(samples.events(i), sensor, sample=name))
-    frames_store.write_block(frames_location, split, block, frames, sensor, spec.fixed_frames)
+    frames_store.write_block(frames_location, split, block, frames, spec.frame_size(sensor), spec.fixed_frames)
 
 
 def _has_raw_files(raw_dir: Path) -> bool:
@@ -162,7 +164,7 @@ def _header(es: Any, splits: dict[str, Any], spec: IntegrationSpec, block_events
     """The frames store header for the events store ``es`` (its ``splits`` opened)."""
     return frames_store.FramesHeader(
         dataset=es.dataset,
-        sensor=es.sensor,
+        sensor=spec.frame_size(es.sensor),  # a voxel grid's one channel
         classes=es.classes,
         splits=es.splits,
         spec=spec,
@@ -251,13 +253,21 @@ def integrate_store(
                            events, time.perf_counter() - started)
 
 
-def _dry_run(name: str, root: Path, events_location: str, frames_location: str | None,
+def _no_download(dataset: DatasetSpec, root: Path) -> str:
+    """Why ``dataset`` needs no download step (``""`` when it does): no manifest to download from."""
+    if dataset.manifest is not None:
+        return ""
+    return f"no download: recordings read from {dataset.raw_dir(root)}"
+
+
+def _dry_run(dataset: DatasetSpec, root: Path, events_location: str, frames_location: str | None,
              spec: IntegrationSpec | None, block_events: int) -> list[StepResult]:
-    dataset = get_dataset(name)
     events_done = is_store_complete(events_location)
     raw = _has_raw_files(dataset.raw_dir(root))
     skip = events_done and not raw
+    local = _no_download(dataset, root)
     steps = [
+        StepResult("download", "skip", detail=local) if local and not skip else
         StepResult("download", "skip" if skip else "check", detail="events store complete, raw files not needed"
                    if skip else "download missing raw files and verify checksums"),
         StepResult("convert", "check" if events_done else "convert", detail="events store complete (rebuilt only "
@@ -304,9 +314,10 @@ def prepare(
     Parameters
     ----------
     name
-        A registered dataset (``eventpipe datasets`` lists them).
+        A registered dataset (``eventpipe datasets`` lists them) or a user dataset under ``root``.
     root
-        Data folder: raw files in ``root/<name>/raw``, stores in ``root/<name>/``.
+        Data folder: raw files in ``root/<name>/raw`` (a user dataset's in its folder), stores in
+        ``root/<name>/``.
     spec
         How to integrate; ``None`` stops after the events store.
     workers, scheduler
@@ -334,22 +345,25 @@ def prepare(
         A sample has coordinates outside the sensor (the message names the sample).
     """
     started = time.perf_counter()
-    dataset = get_dataset(name)
     root = Path(root).expanduser()
+    dataset = get_dataset(name, root)
     events_location = normalize(dataset.events_store_path(root))
     frames_location = normalize(dataset.frames_root(root) / f"{spec.name}.zarr") if spec is not None else None
     base: dict[str, Any] = {"dataset": dataset.name, "spec": spec.to_dict() if spec else None, "store": frames_location,
             "events_store": events_location}
     if dry_run:
-        planned = _dry_run(dataset.name, root, events_location, frames_location, spec, block_events)
+        planned = _dry_run(dataset, root, events_location, frames_location, spec, block_events)
         return PrepareResult(**base, status="dry-run", steps=tuple(planned), seconds=time.perf_counter() - started)
     steps: list[StepResult] = []
     if is_store_complete(events_location) and not _has_raw_files(dataset.raw_dir(root)):
         steps.append(StepResult("download", "skipped", 0.0, "events store complete, raw files not needed"))
         steps.append(StepResult("convert", "up-to-date", 0.0, "events store complete"))
     else:
-        with storage_errors(dataset.raw_dir(root).parent):  # raw files and the folders they are made in
-            steps.append(_download_step(dataset.name, root, progress))
+        if local := _no_download(dataset, root):
+            steps.append(StepResult("download", "skipped", 0.0, local))
+        else:
+            with storage_errors(dataset.raw_dir(root).parent):  # raw files and the folders they are made in
+                steps.append(_download_step(dataset.name, root, progress))
         steps.append(_convert_step(dataset.name, root, workers, scheduler, progress, dashboard))
     if spec is None or frames_location is None:
         return PrepareResult(**base, status="up-to-date", steps=tuple(steps), seconds=time.perf_counter() - started)

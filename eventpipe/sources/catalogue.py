@@ -1,4 +1,8 @@
-"""The dataset catalogue behind ``eventpipe datasets``: what each dataset is, and what is here locally."""
+"""The dataset catalogue behind ``eventpipe datasets``: what each dataset is, and what is here locally.
+
+Registered datasets (built-ins, then plugins) come first, then the user datasets defined under the
+data root (``kind`` ``"user"``, with the ``folder`` their recordings are read from).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from eventpipe.sources import dataset_names, get_dataset
+from eventpipe.errors import ConfigError
+from eventpipe.sources import dataset_names, get_dataset, user_dataset_names
 from eventpipe.sources.base import DatasetSpec
+from eventpipe.sources.static import StaticImagesSpec
+from eventpipe.sources.user import UserDatasetSpec, definition_path, load_user_dataset
 
 
 def human_bytes(n: int) -> str:
@@ -29,11 +36,12 @@ def download_size(spec: DatasetSpec) -> str:
 
 
 def store_status(spec: DatasetSpec, root: str | os.PathLike[str]) -> str:
-    """``"converted"``, ``"partial"`` (an interrupted conversion) or ``"-"`` (no events store)."""
+    """``"converted"``, ``"partial"`` (an interrupted conversion) or ``"-"`` (no events store; for a
+    static image dataset, no images store)."""
     from eventpipe.store.location import exists
     from eventpipe.store.markers import COMPLETE, read_attrs
 
-    path = spec.events_store_path(root)
+    path = spec.images_store_path(root) if isinstance(spec, StaticImagesSpec) else spec.events_store_path(root)
     if not exists(path):
         return "-"
     attrs = read_attrs(str(path)) or {}
@@ -51,24 +59,39 @@ def frames_stores(spec: DatasetSpec, root: str | os.PathLike[str], *, complete: 
 
 
 def catalogue(root: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """One row per registered dataset: name, title, sensor, classes, splits, size, license, manual
-    download, and local status (raw files present, events store, finished and interrupted frames stores)."""
-    rows = []
-    for name in dataset_names():
-        spec = get_dataset(name)
-        rows.append({
-            "name": spec.name,
-            "title": spec.title,
-            "sensor": "x".join(str(v) for v in spec.sensor),
-            "classes": len(spec.classes),
-            "splits": list(spec.splits),
-            "size": download_size(spec),
-            "license": spec.license,
-            "manual_download": spec.manual_download,
-            "raw": spec.raw_present(root),
-            "store": store_status(spec, root),
-            "frames": frames_stores(spec, root),
-            "frames_interrupted": frames_stores(spec, root, complete=False),
-            "root": str(Path(root) / spec.name),
-        })
+    """One row per registered dataset, then per user dataset under ``root``: name, kind
+    (``"registered"`` or ``"user"``), title, sensor, classes, splits, size, license, manual download,
+    the recordings folder of a user dataset (else None), and local status (raw files present, events
+    store, finished and interrupted frames stores). A user dataset whose definition cannot be read
+    has a row with ``problem`` (the error) and no other facts."""
+    rows = [_row(get_dataset(name), root) for name in dataset_names()]
+    for name in user_dataset_names(root):
+        path = definition_path(root, name)
+        try:
+            spec = load_user_dataset(path)
+        except ConfigError as exc:
+            rows.append({"name": name, "kind": "user", "problem": str(exc), "root": str(path.parent)})
+            continue
+        rows.append(_row(spec, root))
     return rows
+
+
+def _row(spec: DatasetSpec, root: str | os.PathLike[str]) -> dict[str, Any]:
+    user = isinstance(spec, UserDatasetSpec)
+    return {
+        "name": spec.name,
+        "kind": "user" if user else "registered",
+        "title": spec.title,
+        "sensor": "x".join(str(v) for v in spec.sensor),
+        "classes": len(spec.classes),
+        "splits": list(spec.splits),
+        "size": human_bytes(sum(spec.files.values())) if user else download_size(spec),
+        "license": spec.license,
+        "manual_download": spec.manual_download,
+        "folder": spec.folder if user else None,
+        "raw": spec.raw_present(root),
+        "store": store_status(spec, root),
+        "frames": frames_stores(spec, root),
+        "frames_interrupted": frames_stores(spec, root, complete=False),
+        "root": str(Path(root) / spec.name),
+    }

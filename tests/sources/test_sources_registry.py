@@ -27,8 +27,8 @@ def test_builtins_and_aliases() -> None:
     for alias, name in [("dvs128_gesture", "dvs128"), ("n-mnist", "nmnist"), ("asl_dvs", "asl-dvs"),
                         ("cifar10-dvs", "cifar10dvs"), ("synthetic", "demo"), ("dvslip", "dvs-lip")]:
         assert get_dataset(alias).name == name
-    with pytest.raises(UnknownNameError, match=r"Unknown dataset 'mnist'. Valid values are \{'asl-dvs', "):
-        get_dataset("mnist")
+    with pytest.raises(UnknownNameError, match=r"Unknown dataset 'emnist'. Valid values are \{'asl-dvs', "):
+        get_dataset("emnist")
     for name in BUILTINS:
         spec = get_dataset(name)
         assert spec.citation and spec.license and len(set(spec.classes)) == len(spec.classes)

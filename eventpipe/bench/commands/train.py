@@ -26,7 +26,7 @@ def train(
     ctx: typer.Context,
     models: Annotated[list[str] | None, typer.Option(
         "--model", "-m", metavar="NAME", show_default=False,
-        help="A model to time, as named in a pipeline's [model] (repeatable; default: DVSGestureNet and "
+        help="A model to time, as a pipeline's model section names it (repeatable; default: DVSGestureNet and "
              "spiking_resnet18).")] = None,
     channels: Annotated[int, typer.Option("--channels", min=1, help="Conv channels of DVSGestureNet.")] = 128,
     frames: Annotated[int, typer.Option("--frames", "-T", min=1, help="Time steps per sample.")] = 16,

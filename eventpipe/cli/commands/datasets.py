@@ -1,4 +1,4 @@
-"""``eventpipe datasets``: the catalogue of built-in and plugin datasets, with their local status."""
+"""``eventpipe datasets``: the catalogue of built-in, plugin and user datasets, with their local status."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from eventpipe.cli.common import JsonOption, RootOption, resolve_root
 @app.command("datasets")
 def datasets_command(root: RootOption = None, json_out: JsonOption = False) -> None:
     """List every dataset: sensor, classes, download size, license, and what is present under ROOT
-    (raw files, events store, frames stores)."""
+    (raw files, events store, frames stores). User datasets (made by `eventpipe convert --from DIR
+    --name NAME`) follow, marked "user", with the folder their recordings are read from."""
     from eventpipe.cli.tables import format_table
     from eventpipe.sources.catalogue import catalogue
 
@@ -22,18 +23,24 @@ def datasets_command(root: RootOption = None, json_out: JsonOption = False) -> N
     if json_out:
         typer.echo(json.dumps({"root": str(data_root), "datasets": rows}))
         return
+    good = [r for r in rows if "problem" not in r]
     table = [{
         "name": r["name"],
         "sensor": r["sensor"],
         "classes": r["classes"],
         "size": r["size"],
-        "license": r["license"],
-        "download": "manual" if r["manual_download"] else "auto",
+        "license": r["license"] or "-",
+        "download": "user" if r["kind"] == "user" else "manual" if r["manual_download"] else "auto",
         "raw": "yes" if r["raw"] else "-",
         "events store": r["store"],
         "frames": _frames_cell(len(r["frames"]), len(r.get("frames_interrupted", ()))),
-    } for r in rows]
+    } for r in good]
     typer.echo(format_table(table))
+    user = [r for r in rows if r["kind"] == "user"]
+    if user:
+        typer.echo("\nuser datasets (recordings read from their folder):")
+        for r in user:
+            typer.echo(f"  {r['name']}: {r.get('folder') or r['problem']}")
     typer.echo(f"\nroot: {data_root}")
 
 

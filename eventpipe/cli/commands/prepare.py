@@ -65,6 +65,8 @@ def prepare_command(
 
     Every step is idempotent: finished work is kept, an interrupted run resumes, and a store made
     for other parameters or another source is never reused. One Dask task per block of samples.
+    A user dataset (`eventpipe convert --from DIR --name NAME`) downloads nothing: its recordings are
+    converted from their folder.
     """
     from eventpipe.pipeline.prepare import prepare
 

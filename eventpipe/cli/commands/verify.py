@@ -1,4 +1,5 @@
-"""``eventpipe verify NAME``: re-hash raw files against the manifest and check every store's integrity."""
+"""``eventpipe verify NAME``: re-hash raw files against the manifest (a user dataset's recordings against
+its definition and events store) and check every store's integrity."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ def verify_command(
 ) -> None:
     """Re-hash every raw file (and unpacked member with a published checksum) and check every store.
 
+    A user dataset (made by `eventpipe convert --from DIR --name NAME`) has its recordings checked
+    against the sizes in its definition and the SHA-256 its events store recorded.
+
     Stores: ROOT/NAME/events.zarr and ROOT/NAME/frames/*.zarr (offsets, lengths, markers, fingerprints,
     and every chunk's presence and checksum unless --quick).
 
@@ -29,21 +33,30 @@ def verify_command(
     """
     from eventpipe.cli.tables import format_table
     from eventpipe.fetch import verify_raw, verify_stores
+    from eventpipe.fetch.verify import verify_recordings
+    from eventpipe.sources import get_dataset
+    from eventpipe.sources.user import UserDatasetSpec
 
     data_root = resolve_root(root)
-    report = verify_raw(name, data_root, manifest=manifest, progress=show_progress())
-    report += verify_stores(name, data_root, manifest=manifest, quick=quick)
+    user = get_dataset(name, data_root) if manifest is None else None
+    if isinstance(user, UserDatasetSpec):
+        report = verify_recordings(user.name, data_root, user.recordings_dir, user.files, quick=quick,
+                                   progress=show_progress())
+    else:
+        report = verify_raw(name, data_root, manifest=manifest, progress=show_progress())
+        report += verify_stores(name, data_root, manifest=manifest, quick=quick)
     if json_out:
         typer.echo(json.dumps(report.to_dict()))
     else:
-        shown = [c for c in report.checks if c.kind != "member" or c.status != "ok"]
+        counted = {"member": "unpacked files with published checksums", "recording": "recordings"}
+        shown = [c for c in report.checks if c.kind not in counted or c.status != "ok"]
         rows = [{"target": c.target, "kind": c.kind, "status": c.status, "detail": c.detail} for c in shown]
         if rows:
             typer.echo(format_table(rows))
-        members = [c for c in report.checks if c.kind == "member"]
-        if members:
-            ok = sum(c.status == "ok" for c in members)
-            typer.echo(f"unpacked files with published checksums: {ok} of {len(members)} ok")
+        for kind, what in counted.items():
+            checks = [c for c in report.checks if c.kind == kind]
+            if checks:
+                typer.echo(f"{what}: {sum(c.status == 'ok' for c in checks)} of {len(checks)} ok")
         verdict = "ok" if report.ok else f"{len(report.problems)} problem(s)"
         typer.echo(f"{report.name}: {len(report.checks)} checks, {verdict} ({report.folder})")
     report.raise_for_problems()
