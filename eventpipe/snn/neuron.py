@@ -1,5 +1,8 @@
 """Spiking neuron modules: IF, LIF and parametric LIF, with SpikingJelly's numerics and argument names.
 
+The nonlinear, adaptive and analog neurons (``QIFNode``, ``EIFNode``, ``IzhikevichNode``, ``LIAFNode``,
+``KLIFNode``, ``AdaptBaseNode``) are defined in :mod:`eventpipe.snn.neuron_extra` and available here too.
+
 A module is a thin shell over :mod:`eventpipe.snn.dynamics` (the equations) and
 :mod:`eventpipe.snn.backends` (the fused torch / CUDA implementations):
 
@@ -27,6 +30,7 @@ Potentials are in units of the input current (``v_threshold`` defaults to 1); ``
 
 from __future__ import annotations
 
+import importlib
 import math
 from typing import Any, ClassVar
 
@@ -39,7 +43,16 @@ from eventpipe.snn.base import StepModule, check_sequence, check_step_shape
 from eventpipe.snn.dynamics import NeuronSpec, NeuronState, neuron_charge, neuron_step, rest_state
 from eventpipe.snn.surrogate import Sigmoid, Surrogate
 
-__all__ = ["BaseNode", "IFNode", "LIFNode", "ParametricLIFNode"]
+# defined in eventpipe.snn.neuron_extra, which builds on BaseNode: loaded on first access (no import cycle)
+_EXTRA = ("AdaptBaseNode", "EIFNode", "IzhikevichNode", "KLIFNode", "LIAFNode", "QIFNode")
+
+__all__ = ["BaseNode", "IFNode", "LIFNode", "ParametricLIFNode", *_EXTRA]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXTRA:
+        return getattr(importlib.import_module("eventpipe.snn.neuron_extra"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class BaseNode(StepModule, nn.Module):
