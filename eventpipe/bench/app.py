@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import typer
 
-from eventpipe.bench.commands import convert, frames, loader, neurons, readers, train
+from eventpipe.bench.commands import convert, frames, loader, neurons, readers, train, transforms
 from eventpipe.bench.document import TOPICS
 
 __all__ = ["app"]
@@ -25,6 +25,7 @@ _COMMANDS: dict[str, Callable[..., None]] = {
     "loader": loader.loader,
     "neurons": neurons.neurons,
     "train": train.train,
+    "transforms": transforms.transforms,
 }
 for _topic in TOPICS:
     app.command(_topic)(_COMMANDS[_topic])

@@ -1,7 +1,8 @@
 """``verify_raw``, ``verify_stores`` and ``verify_recordings``: re-check a dataset's files and stores from scratch.
 
 Nothing is trusted from earlier runs here: every raw file (and every unpacked member with a published
-checksum) is hashed again, and every store under ``<root>/<name>/`` goes through
+checksum) is hashed again, and every store under ``<root>/<name>/`` (``events.zarr``, ``frames/*.zarr``,
+and a static image dataset's ``images.zarr``) goes through
 :func:`eventpipe.store.check_integrity` (every chunk's presence and checksum too, unless quick).
 A user dataset has no manifest: :func:`verify_recordings` checks its recordings against the sizes its
 definition lists and the SHA-256 its events store recorded when they were converted. Nothing is modified.
@@ -105,7 +106,8 @@ def verify_raw(name: str, root: str | Path, *, manifest: Manifest | str | Path |
 
 def verify_stores(name: str, root: str | Path, *, manifest: Manifest | str | Path | None = None,
                   quick: bool = False) -> VerifyReport:
-    """Integrity of every store of dataset ``name``: ``events.zarr`` and ``frames/*.zarr`` (none: no checks).
+    """Integrity of every store of dataset ``name``: ``events.zarr``, ``frames/*.zarr`` and ``images.zarr``
+    (none: no checks).
 
     Every chunk of every array is read and checked against its checksum; ``quick`` checks the
     metadata and index only."""
@@ -158,7 +160,7 @@ def _check_recording(path: Path, size: int, sha256: str | None, fix: str) -> Che
 
 
 def _verify_stores(name: str, folder: Path, quick: bool) -> VerifyReport:
-    stores = [folder / "events.zarr"] if (folder / "events.zarr").exists() else []
+    stores = [folder / name for name in ("events.zarr", "images.zarr") if (folder / name).exists()]
     stores += sorted((folder / "frames").glob("*.zarr"))
     if not stores:
         return VerifyReport(name, folder, ())

@@ -64,6 +64,22 @@ def duration(events: Events, size: SensorSize, duration_us: int) -> npt.NDArray[
     return _count(events, [frame == i for i in range(m)], size)
 
 
+def duration_next_event(events: Events, size: SensorSize, duration_us: int) -> npt.NDArray[np.int64]:
+    """SpikingJelly 0.0.0.0.14's rule: a window opens at the first event not yet in a frame and takes
+    the events with ``t <= t_open + D``; no events -> one empty frame."""
+    t = events["t"].astype(np.int64)
+    if not len(t):
+        return _count(events, [np.zeros(0, dtype=bool)], size)
+    taken = np.zeros(len(t), dtype=bool)
+    members = []
+    while not taken.all():
+        t_open = t[np.flatnonzero(~taken)[0]]
+        m = ~taken & (t <= t_open + duration_us)
+        members.append(m)
+        taken |= m
+    return _count(events, members, size)
+
+
 def events_per_frame(events: Events, size: SensorSize, k: int, drop_incomplete: bool = False) -> npt.NDArray[np.int64]:
     """Groups of ``k`` consecutive events; the partial last group is kept unless ``drop_incomplete``."""
     n = len(events)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+from numba import njit
 
 from eventpipe.frames.kernels import searchsorted_left
 
@@ -84,6 +85,44 @@ def by_duration(t: npt.NDArray[np.int64], duration_us: int) -> Slices:
         return _empty(m)
     edges = int(t[0]) + duration_us * np.arange(m, dtype=np.int64)
     starts = _search(t, edges)
+    stops = np.empty(m, dtype=np.int64)
+    stops[:-1] = starts[1:]
+    stops[-1] = n
+    return starts, stops
+
+
+@njit(nogil=True, cache=False)
+def _next_event_starts(t, duration_us, starts):
+    """Fill ``starts`` with each window's first event; return the window count."""
+    n = len(t)
+    m = 0
+    left = 0
+    right = 0
+    while left < n:
+        starts[m] = left
+        m += 1
+        limit = t[left] + duration_us
+        while right < n and t[right] <= limit:
+            right += 1
+        left = right
+    return m
+
+
+def by_duration_next_event(t: npt.NDArray[np.int64], duration_us: int) -> Slices:
+    """SpikingJelly 0.0.0.0.14's fixed duration: each window starts at the next event not yet taken.
+
+    A window opened by the event at ``t_l`` holds every following event with ``t - t_l <= D``
+    (both ends inclusive, as in that version's ``integrate_events_by_fixed_duration``); the next
+    window opens at the first event after it. A silence longer than ``D`` therefore gives no empty
+    frame, and the last frame is whatever remains. A sample without events gives one empty frame
+    (where that version fails).
+    """
+    n = len(t)
+    if n == 0:
+        return _empty(1)
+    starts = np.empty(n, dtype=np.int64)
+    m = _next_event_starts(t, np.int64(duration_us), starts)
+    starts = starts[:m].copy()
     stops = np.empty(m, dtype=np.int64)
     stops[:-1] = starts[1:]
     stops[-1] = n

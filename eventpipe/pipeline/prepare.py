@@ -17,6 +17,10 @@ Steps, each idempotent and resumable:
    threading policy in :mod:`eventpipe.frames`) and writes its block of the frames store. Blocks
    already marked complete by an interrupted run are not redone, and a finished store is left as
    it is. A store at the same path with another fingerprint is refused, never reused.
+
+A static image dataset (``mnist``, ``demo-static``, ...) stops at its images store:
+:func:`prepare_images` runs the download step, then the conversion it is given
+(:func:`eventpipe.datasets.static.convert_images`); a pipeline's encoder makes spikes when it is read.
 """
 
 from __future__ import annotations
@@ -29,16 +33,20 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from eventpipe.errors import ConfigError
 from eventpipe.frames import IntegrationSpec
 from eventpipe.pipeline.dask import dask_client, run_tasks
 from eventpipe.pipeline.storage import storage_errors
 from eventpipe.sources import get_dataset
 from eventpipe.sources.base import DatasetSpec
+from eventpipe.sources.static import StaticImagesSpec
 from eventpipe.store import frames as frames_store
 from eventpipe.store.events.writer import is_store_complete
+from eventpipe.store.images import completed_blocks as completed_image_blocks
+from eventpipe.store.images.layout import KIND as IMAGES_KIND
 from eventpipe.store.location import normalize, remove, size_on_disk
 from eventpipe.store.lock import store_lock
-from eventpipe.store.markers import COMPLETE, read_attrs
+from eventpipe.store.markers import COMPLETE, KIND_ATTR, is_complete, read_attrs
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -133,11 +141,15 @@ def _has_raw_files(raw_dir: Path) -> bool:
     return raw_dir.is_dir() and any(raw_dir.iterdir())
 
 
-def _download_step(name: str, root: Path, progress: bool) -> StepResult:
+def _path(manifest: str | os.PathLike[str] | None) -> Path | None:
+    return None if manifest is None else Path(manifest).expanduser()
+
+
+def _download_step(name: str, root: Path, progress: bool, manifest: Path | None = None) -> StepResult:
     from eventpipe.fetch import download_dataset
 
     started = time.perf_counter()
-    result = download_dataset(name, root, progress=progress)
+    result = download_dataset(name, root, progress=progress, manifest=manifest)
     counts: dict[str, int] = {}
     for f in result.files:
         counts[f.status] = counts.get(f.status, 0) + 1
@@ -308,6 +320,7 @@ def prepare(
     overwrite: bool = False,
     block_events: int = frames_store.BLOCK_EVENTS,
     dashboard: Callable[[str], None] | None = None,
+    manifest: str | os.PathLike[str] | None = None,
 ) -> PrepareResult:
     """Make dataset ``name``'s frames store for ``spec`` under ``root``, doing only what is missing.
 
@@ -334,6 +347,8 @@ def prepare(
     dashboard
         Start each local cluster's Dask dashboard (on 127.0.0.1) and call this with its URL; without
         it the clusters have none.
+    manifest
+        Download with this manifest TOML instead of the packaged one (e.g. from another host).
 
     Raises
     ------
@@ -363,7 +378,7 @@ def prepare(
             steps.append(StepResult("download", "skipped", 0.0, local))
         else:
             with storage_errors(dataset.raw_dir(root).parent):  # raw files and the folders they are made in
-                steps.append(_download_step(dataset.name, root, progress))
+                steps.append(_download_step(dataset.name, root, progress, _path(manifest)))
         steps.append(_convert_step(dataset.name, root, workers, scheduler, progress, dashboard))
     if spec is None or frames_location is None:
         return PrepareResult(**base, status="up-to-date", steps=tuple(steps), seconds=time.perf_counter() - started)
@@ -384,3 +399,95 @@ def prepare(
         integrate_seconds=seconds if samples else 0.0, seconds=time.perf_counter() - started,
     )
 
+
+
+_IMAGES_STATUS = {"built": "prepared", "resumed": "resumed", "up-to-date": "up-to-date"}
+"""The :class:`PrepareResult` status of each status of a conversion into an images store."""
+
+
+def prepare_images(
+    name: str,
+    root: str | os.PathLike[str],
+    convert: Callable[..., Any],
+    *,
+    progress: bool = True,
+    dry_run: bool = False,
+    overwrite: bool = False,
+    manifest: str | os.PathLike[str] | None = None,
+) -> PrepareResult:
+    """Make static image dataset ``name``'s images store under ``root``, doing only what is missing.
+
+    The download step makes the raw files present and verified (or generates them), as for an event
+    dataset; ``convert(name, root, overwrite=...)`` (:func:`eventpipe.datasets.static.convert_images`)
+    then writes the store, resuming an interrupted one. A complete store whose raw files were deleted
+    is kept as it is. The result's ``store`` is the images store; it has no ``spec`` and no frames.
+
+    Raises
+    ------
+    ConfigError
+        ``name`` is an event dataset (it is prepared with integration options by :func:`prepare`).
+    StoreSchemaError
+        An images store of other raw files is in the way (and ``overwrite`` is False).
+    """
+    started = time.perf_counter()
+    root = Path(root).expanduser()
+    dataset = get_dataset(name, root)
+    if not isinstance(dataset, StaticImagesSpec):
+        raise ConfigError(f"{dataset.name} is an event dataset: prepare it with integration options, e.g. "
+                          f"`eventpipe prepare {dataset.name} --frames 10`.")
+    location = normalize(dataset.images_store_path(root))
+    base: dict[str, Any] = {"dataset": dataset.name, "spec": None, "store": location, "events_store": ""}
+    if dry_run:
+        planned = _images_dry_run(dataset, root, location, overwrite)
+        return PrepareResult(**base, status="dry-run", steps=tuple(planned), seconds=time.perf_counter() - started)
+    steps: list[StepResult] = []
+    if not overwrite and is_complete(location) and not _has_raw_files(dataset.raw_dir(root)):
+        steps.append(StepResult("download", "skipped", 0.0, "images store complete, raw files not needed"))
+        status = "up-to-date"
+    else:
+        with storage_errors(dataset.raw_dir(root).parent):
+            steps.append(_download_step(dataset.name, root, progress, _path(manifest)))
+        converting = time.perf_counter()
+        status = convert(dataset.name, root, overwrite=overwrite).status
+        steps.append(StepResult("convert", status, time.perf_counter() - converting, ""))
+    attrs = read_attrs(location) or {}
+    num_samples = {str(k): int(v) for k, v in attrs.get("num_samples", {}).items()}
+    nbytes = size_on_disk(location)
+    splits = ", ".join(f"{s} {n}" for s, n in num_samples.items())
+    shape = "x".join(str(v) for v in attrs.get("shape", ()))
+    detail = f"{sum(num_samples.values())} images ({splits}) of {shape}, {nbytes / 1e6:.1f} MB (uint8)"
+    if steps[-1].step == "convert":
+        steps[-1] = replace(steps[-1], detail=detail)
+    else:
+        steps.append(StepResult("convert", "up-to-date", 0.0, detail))
+    return PrepareResult(**base, status=_IMAGES_STATUS.get(status, status), steps=tuple(steps),
+                         num_samples=num_samples, bytes=nbytes, dtype="uint8", seconds=time.perf_counter() - started)
+
+
+def _images_dry_run(dataset: StaticImagesSpec, root: Path, location: str, overwrite: bool) -> list[StepResult]:
+    """What :func:`prepare_images` would do, from the raw folder and the store's markers (no file hashed)."""
+    attrs = read_attrs(location)
+    complete = bool(attrs and attrs.get(COMPLETE))
+    skip = complete and not overwrite and not _has_raw_files(dataset.raw_dir(root))
+    if skip:
+        download = StepResult("download", "skip", detail="images store complete, raw files not needed")
+    elif dataset.manifest is not None and dataset.manifest.generator is not None:
+        download = StepResult("download", "check", detail="generate the raw files locally if missing, "
+                              "verify their checksums")
+    else:
+        download = StepResult("download", "check", detail="download missing raw files and verify checksums")
+    if attrs is None:
+        convert = StepResult("convert", "convert", detail=f"build the images store {location}")
+    elif attrs.get(KIND_ATTR) != IMAGES_KIND:
+        convert = StepResult("convert", "convert" if overwrite else "refuse",
+                             detail="replace what is in the way" if overwrite else
+                             f"{location} is not an images store (delete it or use --overwrite)")
+    elif complete:
+        convert = StepResult("convert", "check", detail="images store complete (rebuilt only if the raw files "
+                             "changed)")
+    else:
+        planned = attrs.get("blocks", {})
+        blocks = sum(len(b) - 1 for b in planned.values())
+        done = sum(len(completed_image_blocks(location, s, len(b) - 1)) for s, b in planned.items())
+        convert = StepResult("convert", "resume", detail=f"{blocks - done} of {blocks} blocks left")
+    return [download, convert]

@@ -5,11 +5,14 @@ parameters keep PyTorch's names: ``"s"`` (the default, as in SpikingJelly) is ex
 ``[N, ...]``; ``"m"`` applies it to ``[T, N, ...]`` by merging the time and batch axes (``[T * N, ...]``)
 and splitting them again, one large call instead of T small ones with the same result. Convolution, batch
 norm and pooling layers check the number of axes in both modes, so a sequence fed in the wrong mode is an
-error. :class:`Dropout` keeps one mask per sample, shared by all time steps, until it is reset;
+error. :class:`Dropout` (and the channel-wise :class:`Dropout2d`) keeps one mask per sample, shared by all
+time steps, until it is reset;
 :class:`Delay`, :class:`RecurrentSpiking`, :class:`SynapseFilter` and the recurrent containers carry their
 state across calls in both modes. The containers run single-step modules in multi-step mode
 (:class:`MultiStepContainer`, :class:`StepModeContainer`) or add feedback around them
-(:class:`ElementWiseRecurrentContainer`, :class:`LinearRecurrentContainer`), as in SpikingJelly.
+(:class:`ElementWiseRecurrentContainer`, :class:`LinearRecurrentContainer`), as in SpikingJelly. The layers
+with their own math (DropConnect, NeuNorm, tdBN, temporal and multi-dimensional attention) live in
+:mod:`eventpipe.snn.layer_extra` and are importable from here.
 
 >>> import torch
 >>> conv = Conv2d(2, 4, kernel_size=3, padding=1, step_mode="m")
@@ -28,29 +31,57 @@ from torch import nn
 
 from eventpipe.errors import ConfigError
 from eventpipe.snn.base import StepModule, check_sequence, check_step_shape
-from eventpipe.snn.dynamics import NeuronState
+from eventpipe.snn.layer_extra import (
+    DropConnectLinear,
+    MultiDimensionalAttention,
+    NeuNorm,
+    TemporalWiseAttention,
+    ThresholdDependentBatchNorm1d,
+    ThresholdDependentBatchNorm2d,
+    ThresholdDependentBatchNorm3d,
+)
 from eventpipe.snn.neuron import BaseNode
 
 __all__ = [
+    "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
+    "AdaptiveAvgPool3d",
+    "AvgPool1d",
     "AvgPool2d",
+    "AvgPool3d",
     "BatchNorm1d",
     "BatchNorm2d",
+    "BatchNorm3d",
     "Conv1d",
     "Conv2d",
+    "Conv3d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "ConvTranspose3d",
     "Delay",
+    "DropConnectLinear",
     "Dropout",
+    "Dropout2d",
     "ElementWiseRecurrentContainer",
     "Flatten",
+    "GroupNorm",
     "KEEPS_CHILD_STEP_MODE",
     "Linear",
     "LinearRecurrentContainer",
+    "MaxPool1d",
     "MaxPool2d",
+    "MaxPool3d",
+    "MultiDimensionalAttention",
     "MultiStepContainer",
+    "NeuNorm",
     "RecurrentSpiking",
     "SeqToANNContainer",
     "StepModeContainer",
     "SynapseFilter",
+    "TemporalWiseAttention",
+    "ThresholdDependentBatchNorm1d",
+    "ThresholdDependentBatchNorm2d",
+    "ThresholdDependentBatchNorm3d",
     "VotingLayer",
     "seq_to_ann_forward",
 ]
@@ -165,6 +196,101 @@ class AdaptiveAvgPool2d(_MultiStep, nn.AdaptiveAvgPool2d):
     step_dims = (4,)
 
 
+class Conv3d(_MultiStep, nn.Conv3d):
+    """``nn.Conv3d`` over ``[T, N, C, D, H, W]`` (multi-step) or ``[N, C, D, H, W]``."""
+
+    step_dims = (5,)
+
+
+class _TransposedStep(_MultiStep):
+    """:class:`_MultiStep` for transposed convolutions, which also take PyTorch's ``output_size`` (the
+    spatial size of one step's output, needed when ``stride > 1`` leaves it ambiguous)."""
+
+    def forward(self, x: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
+        self._check_dims(x)
+        run = super(_MultiStep, self).forward  # type: ignore[misc]  # the PyTorch layer's forward
+        if self.step_mode == "s":
+            return run(x, output_size)
+        return seq_to_ann_forward(x, lambda y: run(y, output_size))
+
+
+class ConvTranspose1d(_TransposedStep, nn.ConvTranspose1d):
+    """``nn.ConvTranspose1d`` over ``[T, N, C, L]`` (multi-step) or ``[N, C, L]``."""
+
+    step_dims = (3,)
+
+
+class ConvTranspose2d(_TransposedStep, nn.ConvTranspose2d):
+    """``nn.ConvTranspose2d`` over ``[T, N, C, H, W]`` (multi-step) or ``[N, C, H, W]``."""
+
+    step_dims = (4,)
+
+
+class ConvTranspose3d(_TransposedStep, nn.ConvTranspose3d):
+    """``nn.ConvTranspose3d`` over ``[T, N, C, D, H, W]`` (multi-step) or ``[N, C, D, H, W]``."""
+
+    step_dims = (5,)
+
+
+class BatchNorm3d(_MultiStep, nn.BatchNorm3d):
+    """``nn.BatchNorm3d``; statistics are taken over time and batch together."""
+
+    step_dims = (5,)
+
+
+class GroupNorm(_MultiStep, nn.GroupNorm):
+    """``nn.GroupNorm`` per sample and time step (``[N, C, ...]`` per step, ``C = num_channels``)."""
+
+    step_dims = (2, 3, 4, 5)
+
+    def _check_dims(self, x: torch.Tensor) -> None:
+        super()._check_dims(x)
+        axis = 2 if self.step_mode == "m" else 1
+        if x.shape[axis] != self.num_channels:
+            layout = "[T, N, C, ...]" if axis == 2 else "[N, C, ...]"
+            raise ConfigError(
+                f"GroupNorm(num_channels={self.num_channels}, step_mode={self.step_mode!r}) takes {layout}; got "
+                f"shape {tuple(x.shape)}. Use step_mode={'s' if axis == 2 else 'm'!r} if the input is "
+                f"{'one step' if axis == 2 else 'a sequence'}."
+            )
+
+
+class MaxPool1d(_MultiStep, nn.MaxPool1d):
+    """``nn.MaxPool1d`` per time step."""
+
+    step_dims = (3,)
+
+
+class MaxPool3d(_MultiStep, nn.MaxPool3d):
+    """``nn.MaxPool3d`` per time step."""
+
+    step_dims = (5,)
+
+
+class AvgPool1d(_MultiStep, nn.AvgPool1d):
+    """``nn.AvgPool1d`` per time step."""
+
+    step_dims = (3,)
+
+
+class AvgPool3d(_MultiStep, nn.AvgPool3d):
+    """``nn.AvgPool3d`` per time step."""
+
+    step_dims = (5,)
+
+
+class AdaptiveAvgPool1d(_MultiStep, nn.AdaptiveAvgPool1d):
+    """``nn.AdaptiveAvgPool1d`` per time step."""
+
+    step_dims = (3,)
+
+
+class AdaptiveAvgPool3d(_MultiStep, nn.AdaptiveAvgPool3d):
+    """``nn.AdaptiveAvgPool3d`` per time step."""
+
+    step_dims = (5,)
+
+
 class Linear(_MultiStep, nn.Linear):
     """``nn.Linear`` on the last axis (any leading axes, so both modes run it directly)."""
 
@@ -200,17 +326,40 @@ class Dropout(StepModule, nn.Dropout):
             check_sequence(self, x)
         step_shape = x.shape[1:] if self.step_mode == "m" else x.shape
         if self.mask is None:
-            like = x[0] if self.step_mode == "m" else x
-            self.mask = torch.nn.functional.dropout(torch.ones_like(like), self.p, training=True)
+            self.mask = self._new_mask(x[0] if self.step_mode == "m" else x)
         else:
             check_step_shape(self, self.mask.shape, step_shape)
         return x * self.mask
+
+    def _new_mask(self, like: torch.Tensor) -> torch.Tensor:
+        """A mask for one step shaped like ``like``: 0 with probability ``p``, else ``1 / (1 - p)``."""
+        return torch.nn.functional.dropout(torch.ones_like(like), self.p, training=True)
 
     def reset(self) -> None:
         self.mask = None
 
     def extra_repr(self) -> str:
         return f"p={self.p}, step_mode={self.step_mode}"
+
+
+class Dropout2d(Dropout):
+    """Channel dropout: whole channels ``x[n, c]`` of a step ``[N, C, ...]`` are zeroed together.
+
+    As :class:`Dropout`, one mask per sample is drawn at the first call after a reset and kept for every
+    time step until :meth:`reset`; kept channels are scaled by ``1 / (1 - p)``. The default ``p`` is 0.2.
+    """
+
+    def __init__(self, p: float = 0.2, step_mode: str = "s") -> None:
+        super().__init__(p, step_mode)
+
+    def _new_mask(self, like: torch.Tensor) -> torch.Tensor:
+        if like.dim() < 2:
+            raise ConfigError(
+                f"Dropout2d drops channels of steps [N, C, ...]; got a step of shape {tuple(like.shape)}."
+            )
+        keep = torch.rand(like.shape[:2], device=like.device) >= self.p
+        per_channel = keep.to(like.dtype) / (1.0 - self.p)
+        return per_channel.reshape(*like.shape[:2], *[1] * (like.dim() - 2)).expand(like.shape)
 
 
 class VotingLayer(nn.Module):
@@ -311,7 +460,7 @@ class RecurrentSpiking(StepModule, nn.Module):
         self.recurrent = nn.Linear(out_features, out_features, bias=False)
         self.neuron: BaseNode = neuron
         self.step_mode = step_mode
-        self.state: tuple[torch.Tensor, NeuronState | None] | None = None
+        self.state: tuple[torch.Tensor, tuple[torch.Tensor, ...] | None] | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.step_mode == "m" and x.dim() < 3:
@@ -340,8 +489,8 @@ class RecurrentSpiking(StepModule, nn.Module):
             spikes, neuron_state = self.state
             self.state = (
                 spikes.detach(),
-                None if neuron_state is None else NeuronState(neuron_state.v.detach()),
-            )
+                None if neuron_state is None else type(neuron_state)(*(t.detach() for t in neuron_state)),
+            )  # every field of the neuron's state (adaptive neurons carry w as well as v)
 
 
 def _require_single_step(container: str, modules: Any) -> None:

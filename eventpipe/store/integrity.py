@@ -1,7 +1,8 @@
 """Consistency check of any store on disk: :func:`check_integrity` reads the root attribute
 :data:`~eventpipe.store.markers.KIND_ATTR` and runs that kind's checker
 (:func:`~eventpipe.store.events.integrity.check_events_store`,
-:func:`~eventpipe.store.frames.integrity.check_frames_store`), then checks that every chunk of every
+:func:`~eventpipe.store.frames.integrity.check_frames_store`,
+:func:`~eventpipe.store.images.integrity.check_images_store`), then checks that every chunk of every
 array is stored and matches its checksum (:func:`check_all_chunks`)."""
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ from eventpipe.store.events import layout as events_layout
 from eventpipe.store.events.integrity import check_events_store
 from eventpipe.store.frames import layout as frames_layout
 from eventpipe.store.frames.integrity import check_frames_store
+from eventpipe.store.images import layout as images_layout
+from eventpipe.store.images.integrity import check_images_store
 from eventpipe.store.location import StoreLike, exists, normalize
 from eventpipe.store.markers import KIND_ATTR, read_attrs
 
 _CHECKERS: dict[str, tuple[Callable[[str, dict[str, Any]], list[str]], int]] = {
     events_layout.KIND: (check_events_store, events_layout.SCHEMA_VERSION),
     frames_layout.KIND: (check_frames_store, frames_layout.SCHEMA_VERSION),
+    images_layout.KIND: (check_images_store, images_layout.SCHEMA_VERSION),
 }
 
 

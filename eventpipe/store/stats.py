@@ -1,4 +1,5 @@
-"""Summaries for ``eventpipe info``: of an events store (from its index, no event read) and of one recording.
+"""Summaries for ``eventpipe info``: of an events store (from its index, no event read), of an images store
+(from its index, no image read) and of one recording.
 
 >>> from eventpipe.events import make_events
 >>> s = events_summary(make_events([0, 500_000, 1_000_000], [1, 5, 9], [2, 2, 7], [1, 0, 1]))
@@ -14,6 +15,7 @@ import numpy as np
 
 from eventpipe.events import Events
 from eventpipe.store.events.reader import EventsStore
+from eventpipe.store.images.reader import ImagesStore
 from eventpipe.store.location import StoreLike, normalize, size_on_disk
 
 PEAK_WINDOW_US = 10_000
@@ -89,4 +91,27 @@ def store_summary(location: StoreLike) -> dict[str, Any]:
         "skipped": store.skipped,
         "options": store.attrs.get("options", {}),
         "fingerprint": store.fingerprint,
+    }
+
+
+def images_summary(location: StoreLike) -> dict[str, Any]:
+    """Per split: images and class histogram; plus image shape ``[C, H, W]``, classes, size on disk, raw
+    files and fingerprint of a static dataset's images store. Reads only the labels."""
+    store = ImagesStore.open(location)
+    splits = {}
+    for name in store.splits:
+        labels = store.split(name).labels
+        hist = np.bincount(labels, minlength=len(store.classes))
+        splits[name] = {"samples": len(labels),
+                        "class_histogram": {c: int(k) for c, k in zip(store.classes, hist, strict=True)}}
+    return {
+        "dataset": store.dataset,
+        "store": store.location,
+        "shape": list(store.shape),
+        "classes": list(store.classes),
+        "splits": splits,
+        "images": sum(s["samples"] for s in splits.values()),
+        "bytes_on_disk": size_on_disk(normalize(location)),
+        "sources": store.attrs.get("sources", []),
+        "fingerprint": store.attrs.get("fingerprint"),
     }

@@ -5,7 +5,9 @@ table per section::
 
     name = "demo"
     [data]       dataset, the integration options of eventpipe.frames.integration_spec (frames + split_by |
-                 duration_us | events_per_frame | fn | n_time_bins | event_count | time_window, ...), batch_size, eval_batch_size, workers, train_split, test_split, limit_train, limit_test, root
+                 duration_us | events_per_frame | fn | n_time_bins | event_count | time_window, ...) or, for a
+                 static image dataset, encoder (poisson | repeat | latency | weighted_phase) + steps,
+                 batch_size, eval_batch_size, workers, train_split, test_split, limit_train, limit_test, root
     [model]      name (a class of eventpipe.snn.models) and its keyword arguments (neuron, backend, channels, ...)
     [optimizer]  name (adam | adamw | sgd), lr, weight_decay, momentum
     [schedule]   name (cosine | step | constant), warmup_epochs, min_lr, step_size, gamma
@@ -47,6 +49,8 @@ def _keys(cls: type) -> tuple[str, ...]:
 
 MODE_KEYS = ("frames", "duration_us", "events_per_frame", "fn", "n_time_bins", "event_count", "time_window")
 """The ``[data]`` keys that choose the integration mode; an override of one replaces the file's."""
+ENCODER_KEYS = ("encoder", "steps")
+"""The ``[data]`` keys of a static dataset's encoder; an override of a mode drops them, and the reverse."""
 
 
 @dataclass(frozen=True)
@@ -58,13 +62,16 @@ class DataConfig:
     ``events_per_frame`` with ``drop_incomplete``, ``fn`` as ``"module:function"`` or a registered
     integrator, tonic's ``n_time_bins``, ``event_count``, ``time_window`` with ``overlap`` and
     ``include_incomplete``). Variable-T modes are padded and masked per batch.
+    A static image dataset (``mnist``, ``cifar10``, ``demo-static``, ...) takes no integration but an
+    ``encoder`` (one of :data:`eventpipe.loading.encode.ENCODERS`) and ``steps`` (``T``), applied to each
+    image on the fly; ``integration`` is then None.
     ``batch_size`` is the number of samples per optimisation step over all processes (split evenly across
     DDP ranks). ``limit_train``/``limit_test`` (0 = all) train on a seeded random subset. ``root`` is the
     data folder ("" = ``$EVENTPIPE_HOME``, else ``~/.cache/eventpipe``).
     """
 
     dataset: str
-    integration: IntegrationSpec
+    integration: IntegrationSpec | None
     batch_size: int = 16
     eval_batch_size: int | None = None
     workers: int = 0
@@ -73,17 +80,41 @@ class DataConfig:
     limit_train: int = 0
     limit_test: int = 0
     root: str = ""
+    encoder: str | None = None
+    steps: int | None = None
 
     @classmethod
     def parse(cls, t: Table) -> DataConfig:
         t.check_keys({*_keys(cls), *INTEGRATION_OPTIONS} - {"integration"})
-        try:
-            spec = integration_spec({k: v for k, v in t.data.items() if k in INTEGRATION_OPTIONS}, required=True)
-        except ConfigError as exc:
-            raise ConfigError(f"{t.source}: [data]: {exc}") from None
+        options = {k: v for k, v in t.data.items() if k in INTEGRATION_OPTIONS}
+        encoder = t.string("encoder") or None
+        steps = t.integer("steps", None, minimum=1)
+        spec = None
+        if encoder is not None:
+            if options:
+                t.fail("encoder", f"give either an encoder (static images) or integration options (events), "
+                                  f"not both; got encoder and {sorted(options)}")
+            if steps is None:
+                t.fail("steps", "required with an encoder: the number of time steps T it produces")
+            from eventpipe.loading.encode import check_encoder  # torch loads only for static datasets
+
+            try:
+                check_encoder(encoder, steps)
+            except ConfigError as exc:
+                raise ConfigError(f"{t.source}: [data]: {exc}") from None
+        else:
+            if steps is not None:
+                t.fail("steps", "only with an encoder (static image datasets); events take integration options")
+            try:
+                spec = integration_spec(options, required=True)
+            except ConfigError as exc:
+                hint = "" if options else " (static image datasets take `encoder` and `steps` instead)"
+                raise ConfigError(f"{t.source}: [data]: {exc}{hint}") from None
         return cls(
             dataset=t.string("dataset", required=True),
-            integration=spec,  # type: ignore[arg-type]
+            integration=spec,
+            encoder=encoder,
+            steps=steps,
             batch_size=(t.integer("batch_size", 16, minimum=1)),
             eval_batch_size=t.integer("eval_batch_size", None, minimum=1),
             workers=(t.integer("workers", 0, minimum=0)),
@@ -97,7 +128,8 @@ class DataConfig:
     def to_table(self) -> dict[str, Any]:
         """The ``[data]`` table: the integration's options inline, ``None`` values left out."""
         out = {k: v for k, v in dataclasses.asdict(self).items() if k != "integration" and v is not None}
-        spec = {k: v for k, v in self.integration.to_dict().items() if k != "mode"}
+        spec = {} if self.integration is None else {
+            k: v for k, v in self.integration.to_dict().items() if k != "mode"}
         return {"dataset": out.pop("dataset"), **spec, **out}
 
 
@@ -355,9 +387,12 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any]) -> dic
             table.pop(key, None)
         else:
             table[key] = value
-        if section == "data" and value is not None and key in MODE_KEYS:
-            # Choosing an integration mode replaces the file's integration, but for options also overridden.
-            for other in set(INTEGRATION_OPTIONS) - {key} - {k.partition(".")[2] for k in overrides}:
+        if section == "data" and value is not None and key in (*MODE_KEYS, *ENCODER_KEYS):
+            # Choosing an integration mode (or an encoder) replaces the file's integration or encoder, but
+            # for options also overridden.
+            given = {k.partition(".")[2] for k in overrides}
+            replaced = {*INTEGRATION_OPTIONS, *(ENCODER_KEYS if key in MODE_KEYS else ())}
+            for other in replaced - {key} - given:
                 table.pop(other, None)
     return out
 

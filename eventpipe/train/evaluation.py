@@ -1,4 +1,5 @@
-"""One pass over a loader without gradients: loss, accuracy, confusion matrix and firing rates.
+"""One pass over a loader without gradients: loss, top-1 and top-5 accuracy, confusion matrix, firing
+rates and NeuroBench's efficiency metrics (:mod:`eventpipe.train.neurobench`).
 
 Sums are reduced over all processes, so every rank returns the totals of the whole split.
 """
@@ -16,14 +17,24 @@ import torch
 from torch.utils.data import DataLoader
 
 from eventpipe.train.config import LossConfig
+from eventpipe.train.data import BatchTransform, batch_seed, to_device
 from eventpipe.train.ddp import DistContext, all_reduce_tensor, any_rank
 from eventpipe.train.firing import FiringRateRecorder
-from eventpipe.train.losses import compute_loss, predict
+from eventpipe.train.losses import compute_loss, firing_rate
+from eventpipe.train.neurobench import WorkloadRecorder, static_metrics
+
+TOP_K = 5
+"""The k of the top-k accuracy; with fewer classes it is their number (every prediction is then correct)."""
 
 
 @dataclass
 class EvalResult:
-    """Totals of one evaluation pass; ``confusion[i, j]`` counts samples of class i predicted as j."""
+    """Totals of one evaluation pass; ``confusion[i, j]`` counts samples of class i predicted as j.
+
+    ``accuracy`` is the top-1 accuracy; ``top5_accuracy`` counts a sample correct when its class is among
+    the ``top_k`` highest firing rates (``top_k = min(5, classes)``). ``neurobench`` holds
+    :mod:`eventpipe.train.neurobench`'s metrics (empty when not measured).
+    """
 
     loss: float
     accuracy: float
@@ -32,15 +43,26 @@ class EvalResult:
     firing_rate: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
     interrupted: bool = False
+    top5_accuracy: float = 0.0
+    top_k: int = TOP_K
+    neurobench: dict[str, Any] = field(default_factory=dict)
 
 
-def to_device(batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor], device: torch.device
-              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Move ``(x [T, N, ...], y [N], mask [T, N])`` to ``device``; ``x`` becomes float32 there."""
-    x, y, mask = batch
-    non_blocking = device.type == "cuda"
-    x = x.to(device, non_blocking=non_blocking).float()
-    return x, y.to(device, non_blocking=non_blocking).long(), mask.to(device, non_blocking=non_blocking)
+def class_ranks(scores: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Rank of each sample's true class among ``scores [N, C]`` (0 = the prediction), ``[N]``.
+
+    Ties are broken by class index, as ``argmax`` does, so rank 0 is exactly a correct top-1 prediction
+    and the top-k accuracy never counts a tied class twice.
+    """
+    true = scores.gather(1, target[:, None])
+    index = torch.arange(scores.shape[1], device=scores.device)
+    ahead = (scores > true) | ((scores == true) & (index < target[:, None]))
+    return ahead.sum(1)
+
+
+def eval_seed(seed: int, epoch: int) -> int:
+    """The seed of the test pass after epoch ``epoch`` (0-based) of a run seeded with ``seed``."""
+    return batch_seed(seed, epoch, -1)
 
 
 def reset_state(model: torch.nn.Module) -> None:
@@ -63,32 +85,42 @@ def run_eval(
     amp: bool = False,
     amp_dtype: torch.dtype = torch.bfloat16,
     firing_rates: bool = True,
+    neurobench: bool = True,
     should_stop: Callable[[], bool] | None = None,
     stop_polls: int | None = None,
     progress: Any = None,
     after_batch: Callable[[torch.nn.Module], None] | None = None,
+    transform: BatchTransform | None = None,
+    seed: int = 0,
 ) -> EvalResult:
     """Evaluate ``model`` on every batch of ``loader`` (this rank's share), reduced over ranks.
 
     ``should_stop`` is polled after each of the first ``stop_polls`` batches (default: every batch), on
     all ranks together, so ``stop_polls`` must not exceed any rank's batch count; when it answers True
     the pass ends early with ``interrupted=True``. ``progress`` is a tqdm bar updated with samples, or None.
-    ``after_batch`` runs after each forward (e.g. a state reset for stateful networks).
+    ``after_batch`` runs after each forward (e.g. a state reset for stateful networks). ``neurobench``
+    counts NeuroBench's metrics on the way (forward hooks; see :mod:`eventpipe.train.neurobench`).
+    ``transform`` finishes each batch on the device (:func:`eventpipe.train.data.to_device`), batch ``k``
+    of rank ``r`` with the seed ``batch_seed(seed, k, r)``.
     """
     start = time.perf_counter()
     was_training = model.training
     model.eval()
-    sums = torch.zeros(2, dtype=torch.float64, device=device)  # loss * n, n
+    sums = torch.zeros(3, dtype=torch.float64, device=device)  # loss * n, n, top-k correct
     confusion = torch.zeros(num_classes * num_classes, dtype=torch.float64, device=device)
     inner = model.module if isinstance(model, torch.nn.parallel.DistributedDataParallel) else model
     recorder = FiringRateRecorder(inner) if firing_rates else None
+    workload = WorkloadRecorder(inner) if neurobench else None
+    top_k = min(TOP_K, num_classes)
     interrupted = False
     try:
         with torch.no_grad():
             for k, batch in enumerate(loader):
-                x, y, mask = to_device(batch, device)
+                x, y, mask = to_device(batch, device, transform, batch_seed(seed, k, ctx.rank))
                 if recorder is not None:
                     recorder.set_mask(mask)
+                if workload is not None:
+                    workload.begin_batch(mask)
                 with torch.autocast(device.type, dtype=amp_dtype, enabled=amp):
                     out = model(x)
                 loss = compute_loss(loss_cfg, out.float(), y, mask)
@@ -97,7 +129,9 @@ def run_eval(
                 n = y.shape[0]
                 sums[0] += loss.double() * n
                 sums[1] += n
-                pred = predict(out, mask)
+                scores = firing_rate(out, mask)  # what losses.predict takes the arg-max of
+                sums[2] += (class_ranks(scores, y) < top_k).sum()
+                pred = scores.argmax(-1)
                 confusion += torch.bincount(y * num_classes + pred, minlength=num_classes**2).double()
                 if progress is not None:
                     progress.update(n * ctx.world_size)
@@ -106,9 +140,12 @@ def run_eval(
                     interrupted = True
                     break
         rates = recorder.rates(ctx, device) if recorder is not None else {}
+        efficiency = {**static_metrics(inner), **workload.result(ctx, device)} if workload is not None else {}
     finally:
         if recorder is not None:
             recorder.remove()
+        if workload is not None:
+            workload.remove()
         model.train(was_training)
     all_reduce_tensor(sums, ctx)
     all_reduce_tensor(confusion, ctx)
@@ -122,6 +159,9 @@ def run_eval(
         firing_rate=rates,
         seconds=time.perf_counter() - start,
         interrupted=interrupted,
+        top5_accuracy=float(sums[2].item() / max(count, 1)),
+        top_k=top_k,
+        neurobench=efficiency,
     )
 
 
@@ -142,11 +182,14 @@ class CheckpointEvaluation:
             "split": self.split,
             "epoch": self.epoch,
             "accuracy": r.accuracy,
+            "top5_accuracy": r.top5_accuracy,
+            "top_k": r.top_k,
             "loss": r.loss,
             "samples": r.count,
             "classes": list(self.classes),
             "confusion": r.confusion.tolist(),
             "firing_rate": r.firing_rate,
+            "neurobench": r.neurobench,
         }
 
 
@@ -162,13 +205,15 @@ def evaluate_checkpoint(
     data: Any = None,
     model: torch.nn.Module | None = None,
 ) -> CheckpointEvaluation:
-    """Accuracy, loss, confusion matrix and firing rates of a checkpoint's model on a split.
+    """Top-1/top-5 accuracy, loss, confusion matrix, firing rates and NeuroBench's metrics of a checkpoint's
+    model on a split.
 
-    The dataset, integration and model come from the checkpoint's stored config; ``split`` defaults to
-    its test split. ``data`` (a :class:`~eventpipe.train.data.DataBundle`) and ``model`` replace what
-    the config would build (the checkpoint's weights are loaded into ``model``).
+    The dataset, integration (or encoder) and model come from the checkpoint's stored config; ``split``
+    defaults to its test split. ``data`` (a :class:`~eventpipe.train.data.DataBundle`) and ``model``
+    replace what the config would build (the checkpoint's weights are loaded into ``model``). Batches are
+    made as in training: a static dataset's encoder draws the spikes of the test pass that ended the
+    checkpoint's epoch.
     """
-    from eventpipe.collate import pad_sequence_collate_time_first
     from eventpipe.train.checkpoint import load_checkpoint
     from eventpipe.train.config import TrainConfig
     from eventpipe.train.data import build_data
@@ -196,7 +241,7 @@ def evaluate_checkpoint(
     if model is None:
         from eventpipe.train.build import build_model
 
-        model = build_model(config.model, num_classes=len(classes), sample=data.test[0][0])
+        model = build_model(config.model, num_classes=len(classes), sample=data.example("test")[0][:, 0])
     model.load_state_dict(ck["model"])
     model.to(dev)
     n_workers = config.data.workers
@@ -205,7 +250,7 @@ def evaluate_checkpoint(
         batch_size=batch_size or config.data.eval_batch_size or config.data.batch_size,
         sampler=ShardSampler(len(data.test), shuffle=False, pad=False),
         num_workers=n_workers,
-        collate_fn=pad_sequence_collate_time_first,
+        collate_fn=data.collate,
         worker_init_fn=seed_worker if n_workers else None,
         pin_memory=dev.type == "cuda",
     )
@@ -213,7 +258,8 @@ def evaluate_checkpoint(
     try:
         result = run_eval(model, loader, config.loss, num_classes=len(classes), device=dev, ctx=ctx,
                           amp=config.train.amp, amp_dtype=autocast_dtype(dev),
-                          firing_rates=config.train.firing_rates, progress=bar, after_batch=reset_state)
+                          firing_rates=config.train.firing_rates, progress=bar, after_batch=reset_state,
+                          transform=data.transform, seed=eval_seed(config.train.seed, max(int(ck["epoch"]) - 1, 0)))
     finally:
         bar.close()
     return CheckpointEvaluation(checkpoint=str(ck["path"]), split=config.data.test_split,

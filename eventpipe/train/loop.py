@@ -2,12 +2,14 @@
 
 :func:`train` runs a :class:`~eventpipe.train.config.TrainConfig` end to end. Data and model are built
 from the config (``prepare`` runs for whatever is missing), or passed in (any ``Dataset`` of
-``(frames [T, ...], label)`` and any module mapping ``[T, N, ...]`` to ``[T, N, classes]``).
+``(frames [T, ...], label)`` and any module mapping ``[T, N, ...]`` to ``[T, N, classes]``). A bundle's
+batch transform (static images: the encoder) runs on each batch once it is on the device.
 
 Reproducibility: the sample order of epoch ``e`` depends only on ``seed + e``, every random generator is
 checkpointed (per rank), and a resumed run, also one stopped in the middle of an epoch, continues with
 the same batches and generator states as an uninterrupted run, so it reaches the same metrics on the
-same machine.
+same machine. A batch transform draws from a generator seeded by (seed, epoch, batch, rank): fresh
+numbers every epoch, the same ones in a resumed run.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from eventpipe.errors import ConfigError, TrainingError
 from eventpipe.train import checkpoint as ckpt_io
 from eventpipe.train.build import build_model, resolve_model_kwargs
 from eventpipe.train.config import TrainConfig
-from eventpipe.train.data import DataBundle, SizedDataset, build_data, subset
+from eventpipe.train.data import DataBundle, SizedDataset, batch_seed, build_data, subset, to_device
 from eventpipe.train.ddp import (
     DistContext,
     all_reduce_sum,
@@ -38,7 +40,7 @@ from eventpipe.train.ddp import (
     init_distributed,
     note_failure,
 )
-from eventpipe.train.evaluation import EvalResult, reset_state, run_eval, to_device
+from eventpipe.train.evaluation import EvalResult, eval_seed, reset_state, run_eval
 from eventpipe.train.losses import compute_loss, predict
 from eventpipe.train.metrics import MetricsWriter
 from eventpipe.train.optim import build_optimizer, build_scheduler
@@ -75,6 +77,10 @@ class TrainResult:
     interrupted: bool = False
     already_complete: bool = False
     """The resumed checkpoint had finished every epoch: nothing was trained by this call."""
+    final_top5_accuracy: float = 0.0
+    """Top-5 accuracy of the last epoch on the test split (top-k with k = min(5, classes))."""
+    neurobench: dict[str, Any] = field(default_factory=dict)
+    """NeuroBench's metrics of the last epoch on the test split (:mod:`eventpipe.train.neurobench`)."""
     history: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     def summary(self) -> dict[str, Any]:
@@ -220,15 +226,13 @@ class _Run:
 
     # -- phases --------------------------------------------------------------------------------------
     def _loader(self, dataset: SizedDataset, sampler: ShardSampler, batch: int, epoch: int) -> DataLoader[Any]:
-        from eventpipe.collate import pad_sequence_collate_time_first
-
         workers = self.cfg.data.workers
         return DataLoader(
             cast(Dataset[Any], dataset),
             batch_size=batch,
             sampler=sampler,
             num_workers=workers,
-            collate_fn=pad_sequence_collate_time_first,
+            collate_fn=self.data.collate,
             pin_memory=self.device.type == "cuda",
             worker_init_fn=seed_worker if workers else None,
             # worker seeds: a function of (seed, epoch, rank) only, so a resumed epoch draws the same
@@ -242,8 +246,12 @@ class _Run:
     def _oom(self, what: str, exc: BaseException) -> TrainingError:
         b = self.cfg.data.batch_size
         spec = self.cfg.data.integration
-        frames, key = spec.fixed_frames, "frames" if spec.frames is not None else "n_time_bins"
-        t_hint = f" or fewer frames per sample (--set data.{key}={max(1, frames // 2)})" if frames else ""
+        if spec is None:  # a static image dataset: T is the encoder's steps
+            frames, key, unit = self.cfg.data.steps, "steps", "time steps"
+        else:
+            frames, unit = spec.fixed_frames, "frames"
+            key = "frames" if spec.frames is not None else "n_time_bins"
+        t_hint = f" or fewer {unit} per sample (--set data.{key}={max(1, frames // 2)})" if frames else ""
         return TrainingError(
             f"out of memory at epoch {self.epoch + 1}, {what} (batch_size={b}"
             f"{f', T={frames}' if frames else ''}): try a smaller batch (--batch-size {max(1, b // 2)}){t_hint}"
@@ -293,7 +301,8 @@ class _Run:
         pass already ran: that pass has moved BatchNorm running statistics and drawn dropout masks, so a
         discarded step would leave ``latest.pt`` in a state no uninterrupted run passes through.
         """
-        x, y, mask = to_device(batch, self.device)
+        seed = batch_seed(self.cfg.train.seed, self.epoch, self.step, self.ctx.rank)
+        x, y, mask = to_device(batch, self.device, self.data.transform, seed)
         with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp):
             out = self.model(x)
         loss = compute_loss(self.cfg.loss, out.float(), y, mask)
@@ -330,7 +339,8 @@ class _Run:
                 self.raw_model, loader, self.cfg.loss, num_classes=self.num_classes, device=self.device,
                 ctx=self.ctx, amp=self.amp, amp_dtype=self.amp_dtype,
                 firing_rates=self.cfg.train.firing_rates, should_stop=lambda: self.stop.requested,
-                stop_polls=polls, progress=bar, after_batch=reset_state,
+                stop_polls=polls, progress=bar, after_batch=reset_state, transform=self.data.transform,
+                seed=eval_seed(self.cfg.train.seed, self.epoch),
             )
         except Exception as exc:
             if is_out_of_memory(exc):
@@ -350,6 +360,7 @@ class _Run:
             "train_accuracy": correct / max(count, 1),
             "test_loss": result.loss,
             "test_accuracy": result.accuracy,
+            "test_top5_accuracy": result.top5_accuracy,
             "train_samples": int(count),
             "train_seconds": seconds,
             "test_seconds": result.seconds,
@@ -357,6 +368,8 @@ class _Run:
         }
         if result.firing_rate:
             row["firing_rate"] = result.firing_rate
+        if result.neurobench:
+            row["neurobench"] = result.neurobench
         self.history.append(row)
         self.last_eval = result
         improved = result.accuracy > self.best_accuracy
@@ -441,7 +454,7 @@ def train(
                                   scheduler=dask_scheduler)
             data = subset(data, config.data.limit_train, config.data.limit_test, config.train.seed)
             if model is None:
-                model = build_model(config.model, num_classes=len(data.classes), sample=data.train[0][0])
+                model = build_model(config.model, num_classes=len(data.classes), sample=data.example()[0][:, 0])
             seed_everything(config.train.seed + ctx.rank)
             run = _Run(config, ctx, device, out_dir, data, model, progress, stop)
             if ck is not None:
@@ -472,7 +485,7 @@ def _complete(ck: dict[str, Any], config: TrainConfig, ctx: DistContext, t_start
     return TrainResult(
         best_accuracy=max(float(ck.get("best_accuracy", 0.0)), 0.0),
         best_epoch=int(ck.get("best_epoch", 0)),
-        final_accuracy=history[-1]["test_accuracy"] if history else 0.0,
+        **_final_scores(history),
         epochs=int(ck["epoch"]),
         seconds=time.perf_counter() - t_start,
         samples_per_s=samples / seconds if seconds > 0 else 0.0,
@@ -529,11 +542,10 @@ def _loop(run: _Run, stop_after: int | None, t_start: float, say: Callable[[str]
         if metrics is not None:
             metrics.close()
     barrier(run.ctx)
-    final = run.history[-1]["test_accuracy"] if run.history else 0.0
     return TrainResult(
         best_accuracy=max(run.best_accuracy, 0.0),
         best_epoch=run.best_epoch,
-        final_accuracy=final,
+        **_final_scores(run.history),
         epochs=run.epoch,
         seconds=time.perf_counter() - t_start,
         samples_per_s=trained / seconds if seconds > 0 else 0.0,
@@ -543,10 +555,20 @@ def _loop(run: _Run, stop_after: int | None, t_start: float, say: Callable[[str]
     )
 
 
+def _final_scores(history: list[dict[str, Any]]) -> dict[str, Any]:
+    """The last epoch's test scores for :class:`TrainResult` (rows of older checkpoints may lack some)."""
+    last = history[-1] if history else {}
+    return {
+        "final_accuracy": float(last.get("test_accuracy", 0.0)),
+        "final_top5_accuracy": float(last.get("test_top5_accuracy", 0.0)),
+        "neurobench": dict(last.get("neurobench", {})),
+    }
+
+
 def _epoch_line(row: dict[str, Any], epochs: int) -> str:
     return (f"epoch {row['epoch']}/{epochs}  lr {row['lr']:.3g}  train loss {row['train_loss']:.4f} "
-            f"acc {row['train_accuracy']:.3f}  test loss {row['test_loss']:.4f} acc {row['test_accuracy']:.3f}  "
-            f"{row['samples_per_s']:.1f} samples/s")
+            f"acc {row['train_accuracy']:.3f}  test loss {row['test_loss']:.4f} acc {row['test_accuracy']:.3f} "
+            f"top-5 {row['test_top5_accuracy']:.3f}  {row['samples_per_s']:.1f} samples/s")
 
 
 def _pictures(run: _Run, say: Callable[[str], None]) -> None:
@@ -565,11 +587,11 @@ def _pictures(run: _Run, say: Callable[[str], None]) -> None:
         types = {name: type(m).__name__ for name, m in run.raw_model.named_modules()}
         plots.plot_firing_rates(run.history, folder / "firing_rates.png", layer_types=types)
     if len(run.data.test):
-        x, y = run.data.test[0]
-        x = torch.as_tensor(x).unsqueeze(1).to(run.device).float()
+        x, y, _ = run.data.example("test", run.device)
         spikes = record_spikes(run.raw_model, x)
         reset_state(run.raw_model)
         if spikes:
-            name = run.data.classes[int(y)] if 0 <= int(y) < len(run.data.classes) else str(int(y))
+            label = int(y[0])
+            name = run.data.classes[label] if 0 <= label < len(run.data.classes) else str(label)
             plots.plot_spike_raster(spikes, folder / "spike_raster.png", title=f"test sample 0 (class {name})")
     say(f"pictures in {folder}")

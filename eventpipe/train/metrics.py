@@ -1,8 +1,10 @@
 """Per-epoch metrics: ``metrics.csv``, ``metrics.jsonl`` and TensorBoard scalars when it is installed.
 
-One row per finished epoch. Nested values (per-layer firing rates) are flattened to ``key/subkey``
-columns in the CSV and TensorBoard, and kept nested in the JSON lines. On resume the files are
-rewritten from the checkpoint's history, so they never hold epochs the checkpoint does not know.
+One row per finished epoch. Nested values (per-layer firing rates, NeuroBench's metrics) are flattened
+to ``key/subkey`` columns in the CSV and TensorBoard, and kept nested in the JSON lines. A row with a
+column the CSV lacks (a history from an older version) rewrites the CSV with the new header, earlier
+rows leaving it empty. On resume the files are rewritten from the checkpoint's history, so they never
+hold epochs the checkpoint does not know.
 """
 
 from __future__ import annotations
@@ -56,7 +58,8 @@ class MetricsWriter:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.csv_path = self.folder / CSV_NAME
         self.jsonl_path = self.folder / JSONL_NAME
-        self._columns: list[str] | None = None
+        self._columns: list[str] = []
+        self._rows: list[dict[str, Any]] = []
         self.csv_path.unlink(missing_ok=True)
         self.jsonl_path.unlink(missing_ok=True)
         self._tb = _summary_writer(self.folder / "tensorboard") if tensorboard else None
@@ -75,13 +78,15 @@ class MetricsWriter:
 
     def _write_files(self, row: Mapping[str, Any]) -> None:
         flat = flatten(row)
-        if self._columns is None:
-            self._columns = list(flat)
-        with self.csv_path.open("a", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=self._columns, extrasaction="ignore")
-            if f.tell() == 0:
+        self._rows.append(flat)
+        new = [k for k in flat if k not in self._columns]
+        self._columns += new
+        rows = self._rows if new else [flat]
+        with self.csv_path.open("w" if new else "a", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=self._columns)
+            if new:
                 writer.writeheader()
-            writer.writerow(flat)
+            writer.writerows(rows)
         with self.jsonl_path.open("a", encoding="utf-8") as f:
             f.write(json.dumps(_json_safe(row), sort_keys=False) + "\n")
 

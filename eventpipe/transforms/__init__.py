@@ -2,9 +2,10 @@
 
 Every class is a frozen dataclass whose random numbers are drawn once per sample
 (``make_params``) and applied by a pure function (:mod:`eventpipe.transforms.functional`), so the
-frames of one sample, and its label, are transformed consistently. Events keep the fields
-``t, x, y, p``, so tonic's event transforms (``tonic.transforms.DropEvent``, ``SpatialJitter``,
-``Denoise``, ...) apply to them unchanged and compose with these.
+frames of one sample, and its label, are transformed consistently. Event filters with tonic's
+definitions (``Denoise``, ``RefractoryPeriod``, ``DropEvent``, ``SpatialJitter``, ...) are in
+:mod:`eventpipe.transforms.filters`; events keep the fields ``t, x, y, p``, so tonic's own
+transforms apply to them too.
 
 >>> import torch
 >>> from eventpipe.transforms import Compose, RandomCrop, RandomHorizontalFlip
@@ -25,20 +26,46 @@ from eventpipe.transforms.augment import (
     RandomTranslate,
     TemporalDownsample,
 )
+from eventpipe.transforms.filters import (
+    CropTime,
+    Denoise,
+    Downsample,
+    DropEvent,
+    DropEventByArea,
+    DropEventByTime,
+    DropPixel,
+    RefractoryPeriod,
+    SpatialJitter,
+    TimeJitter,
+    TimeSkew,
+    UniformNoise,
+)
 from eventpipe.transforms.labels import mirror_label_map
 from eventpipe.transforms.to_frames import ToFrames, ToTensor
 
 __all__ = [
     "CenterCrop",
     "Compose",
+    "CropTime",
+    "Denoise",
+    "Downsample",
+    "DropEvent",
+    "DropEventByArea",
+    "DropEventByTime",
+    "DropPixel",
     "RandomCrop",
     "RandomHorizontalFlip",
     "RandomTemporalCrop",
     "RandomTemporalDelete",
     "RandomTranslate",
+    "RefractoryPeriod",
+    "SpatialJitter",
     "TemporalDownsample",
+    "TimeJitter",
+    "TimeSkew",
     "ToFrames",
     "ToTensor",
     "Transform",
+    "UniformNoise",
     "mirror_label_map",
 ]

@@ -145,3 +145,91 @@ def test_synapse_filter_and_recurrent_containers_follow_their_equations() -> Non
     assert multi.step_mode == "m" and multi(x).shape == x.shape
     with pytest.raises(ConfigError, match="step_mode"):
         multi.step_mode = "s"
+
+
+@pytest.mark.parametrize(
+    ("make", "plain", "shape"),
+    [
+        (lambda m: layer.Conv3d(2, 3, 3, padding=1, step_mode=m), nn.Conv3d, (3, 2, 2, 4, 4, 4)),
+        (lambda m: layer.ConvTranspose1d(2, 3, 3, stride=2, step_mode=m), nn.ConvTranspose1d, (3, 2, 2, 5)),
+        (
+            lambda m: layer.ConvTranspose2d(2, 3, 2, stride=2, step_mode=m),
+            nn.ConvTranspose2d,
+            (3, 2, 2, 4, 4),
+        ),
+        (
+            lambda m: layer.ConvTranspose3d(2, 3, 2, stride=2, step_mode=m),
+            nn.ConvTranspose3d,
+            (3, 2, 2, 2, 3, 3),
+        ),
+        (lambda m: layer.GroupNorm(2, 4, step_mode=m), nn.GroupNorm, (3, 2, 4, 5, 5)),
+        (lambda m: layer.MaxPool1d(2, step_mode=m), nn.MaxPool1d, (3, 2, 2, 8)),
+        (lambda m: layer.MaxPool3d(2, step_mode=m), nn.MaxPool3d, (3, 2, 2, 4, 4, 4)),
+        (lambda m: layer.AvgPool1d(2, step_mode=m), nn.AvgPool1d, (3, 2, 2, 8)),
+        (lambda m: layer.AvgPool3d(2, step_mode=m), nn.AvgPool3d, (3, 2, 2, 4, 4, 4)),
+        (lambda m: layer.AdaptiveAvgPool1d(3, step_mode=m), nn.AdaptiveAvgPool1d, (3, 2, 2, 7)),
+        (lambda m: layer.AdaptiveAvgPool3d(1, step_mode=m), nn.AdaptiveAvgPool3d, (3, 2, 2, 4, 4, 4)),
+    ],
+)
+def test_more_wrapped_layers_equal_the_plain_layer_per_step(make, plain, shape) -> None:
+    torch.manual_seed(0)
+    module = make("m")
+    x = torch.randn(shape)
+    y = module(x)
+    for t in range(shape[0]):  # the plain PyTorch layer with the same parameters, on each step
+        torch.testing.assert_close(y[t], plain.forward(module, x[t]))
+    single = make("s")
+    single.load_state_dict(module.state_dict())
+    torch.testing.assert_close(torch.stack([single(xt) for xt in x]), y)
+    with pytest.raises(ConfigError, match="step_mode='m'"):
+        single(x)  # a sequence in single-step mode
+    with pytest.raises(ConfigError, match="step_mode='s'"):
+        module(x[0])  # one step in multi-step mode
+    with pytest.raises(ConfigError, match="argument step_mode"):
+        make("x")
+
+
+def test_batch_norm_3d_statistics_span_time_and_batch() -> None:
+    bn = layer.BatchNorm3d(2, step_mode="m")
+    x = torch.randn(3, 4, 2, 3, 3, 3) * 2 + 1
+    y = bn(x)
+    torch.testing.assert_close(y.mean(dim=(0, 1, 3, 4, 5)), torch.zeros(2), atol=1e-5, rtol=0)
+    torch.testing.assert_close(bn.running_mean, 0.1 * x.mean(dim=(0, 1, 3, 4, 5)), atol=1e-5, rtol=0)
+    with pytest.raises(ConfigError, match="step_mode='s'"):
+        bn(x[0])
+
+
+def test_dropout2d_drops_whole_channels_for_the_whole_sequence() -> None:
+    torch.manual_seed(0)
+    drop = layer.Dropout2d(step_mode="m")
+    assert drop.p == 0.2
+    drop = layer.Dropout2d(0.5, step_mode="m")
+    y = drop(torch.ones(4, 8, 16, 3, 3))
+    assert torch.equal(y, y[0].expand_as(y))  # one mask for every step
+    per_channel = y[0].flatten(2)
+    assert torch.equal(per_channel, per_channel[..., :1].expand_as(per_channel))  # constant over pixels
+    assert set(y.unique().tolist()) == {0.0, 2.0}
+    assert 0.3 < (per_channel[..., 0] == 0).float().mean() < 0.7
+    assert torch.equal(drop(torch.ones(2, 8, 16, 3, 3)), y[:2])  # the next chunk: the same mask
+    drop.reset()
+    drop.step_mode = "s"
+    first = drop(torch.ones(8, 16, 3, 3))
+    assert torch.equal(drop(torch.ones(8, 16, 3, 3)), first)
+    with pytest.raises(ConfigError, match="carries state"):
+        drop(torch.ones(4, 8, 16, 3, 3))
+    drop.eval()
+    assert torch.equal(drop(torch.ones(8, 16, 3, 3)), torch.ones(8, 16, 3, 3))
+    with pytest.raises(ConfigError, match="argument p"):
+        layer.Dropout2d(1.0)
+    with pytest.raises(ConfigError, match=r"steps \[N, C, \.\.\.\]"):
+        layer.Dropout2d()(torch.ones(5))
+
+
+def test_transposed_convolution_takes_the_output_size_of_one_step() -> None:
+    up = layer.ConvTranspose2d(2, 3, 3, stride=2, step_mode="m")
+    x = torch.randn(3, 2, 2, 4, 4)
+    assert up(x).shape == (3, 2, 3, 9, 9)
+    y = up(x, output_size=[10, 10])
+    torch.testing.assert_close(y[1], nn.ConvTranspose2d.forward(up, x[1], [10, 10]))
+    up.step_mode = "s"
+    torch.testing.assert_close(up(x[1], output_size=[10, 10]), y[1])

@@ -321,3 +321,17 @@ def test_bad_arguments_are_one_line_config_errors(cls: type, kwargs: dict, match
     with pytest.raises(ConfigError, match=match) as err:
         cls(**kwargs)
     assert "\n" not in str(err.value)
+
+
+def test_recurrent_layer_detaches_every_field_of_an_adaptive_state() -> None:
+    from eventpipe.snn.layer import RecurrentSpiking
+
+    torch.manual_seed(0)
+    rec = RecurrentSpiking(3, 4, neuron.IzhikevichNode(), step_mode="m")
+    x = torch.rand(5, 2, 3, requires_grad=True)
+    whole = rec(x)
+    rec.reset()
+    first = rec(x[:2])
+    rec.detach()  # v and w both cut from the graph, the streaming carries on
+    assert all(not t.requires_grad for t in rec.state[1])
+    assert torch.equal(torch.cat([first, rec(x[2:])]), whole)

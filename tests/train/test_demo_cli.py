@@ -52,13 +52,27 @@ def test_train_learns_stops_resumes_and_evaluates(demo_root: Path, tmp_path: Pat
     history = read_jsonl(run / "metrics.jsonl")
     assert [r["epoch"] for r in history] == [1, 2, 3, 4]
     assert final["final_accuracy"] == history[-1]["test_accuracy"]
+    # top-5 and NeuroBench's metrics in every metrics row, the --json summary and evaluate
+    assert all(r["test_accuracy"] <= r["test_top5_accuracy"] <= 1.0 for r in history)
+    assert final["final_top5_accuracy"] == history[-1]["test_top5_accuracy"]
+    assert final["neurobench"] == history[-1]["neurobench"]
+    ops = final["neurobench"]["synaptic_operations"]
+    assert ops["dense"] > 0 and 0 < ops["effective_acs"] + ops["effective_macs"] < ops["dense"]
+    assert final["neurobench"]["footprint_bytes"] > 0
 
     report = _invoke("evaluate", str(run), "--root", str(demo_root), "--json")
     assert report["accuracy"] == pytest.approx(final["final_accuracy"])
+    assert report["top_k"] == 5 and report["top5_accuracy"] == pytest.approx(final["final_top5_accuracy"])
+    assert report["neurobench"]["synaptic_operations"] == pytest.approx(ops)
+    assert report["neurobench"]["activation_sparsity"] == pytest.approx(final["neurobench"]["activation_sparsity"])
+    assert report["neurobench"]["footprint_bytes"] == final["neurobench"]["footprint_bytes"]
     assert report["samples"] == 68 and len(report["confusion"]) == 11
     assert sum(map(sum, report["confusion"])) == 68
     best = _invoke("evaluate", str(run / "checkpoints" / "best.pt"), "--root", str(demo_root), "--json")
     assert best["accuracy"] == pytest.approx(final["best_accuracy"])
+    text = CliRunner().invoke(app, ["-q", "evaluate", str(run), "--root", str(demo_root)]).output
+    assert f"top-5 accuracy {report['top5_accuracy']:.4f}" in text
+    assert f"NeuroBench: activation sparsity {report['neurobench']['activation_sparsity']:.4f}; " in text
 
 
 def test_config_errors_are_one_line(tmp_path: Path) -> None:

@@ -8,13 +8,22 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch.utils.data import default_collate
 
 from eventpipe.errors import ConfigError, TrainingError
 from eventpipe.train.checkpoint import load_checkpoint
+from eventpipe.train.config import TrainConfig
+from eventpipe.train.data import DataBundle, EncodeImages, batch_seed, to_device
+from eventpipe.train.evaluation import evaluate_checkpoint
 from eventpipe.train.loop import train
 from eventpipe.train.metrics import read_jsonl
 
-from .train_toy import bundle, comparable, config, tiny_net
+from .train_toy import CLASSES, bundle, comparable, config, tiny_net
+
+
+def latest_tensors(run: Path) -> list[torch.Tensor]:
+    """The parameters and buffers stored in the run's latest checkpoint."""
+    return [t for t in load_checkpoint(run)["model"].values() if isinstance(t, torch.Tensor)]
 
 
 def _run(out: Path, **kwargs):
@@ -39,6 +48,16 @@ def test_learns_and_writes_everything(tmp_path: Path) -> None:
     assert (out / "config.toml").is_file()
     rates = r.history[-1]["firing_rate"]
     assert set(rates) == {"2", "5"} and all(0.0 <= v <= 1.0 for v in rates.values())
+    # top-5 of 4 classes is top-4: every sample; NeuroBench's metrics in every row and the summary
+    assert [row["test_top5_accuracy"] for row in r.history] == [1.0, 1.0, 1.0]
+    assert r.final_top5_accuracy == 1.0 and r.neurobench == r.history[-1]["neurobench"]
+    nb = read_jsonl(out / "metrics.jsonl")[-1]["neurobench"]
+    assert set(nb) == {"footprint_bytes", "connection_sparsity", "activation_sparsity", "synaptic_operations"}
+    assert nb["footprint_bytes"] == sum(t.numel() * 4 for t in latest_tensors(out))
+    ops = nb["synaptic_operations"]
+    assert ops["dense"] > 0 and ops["effective_acs"] + ops["effective_macs"] <= ops["dense"]
+    assert 0.0 < nb["activation_sparsity"] < 1.0
+    assert "neurobench/synaptic_operations/effective_acs" in (out / "metrics.csv").read_text().splitlines()[0]
     best = load_checkpoint(out / "checkpoints" / "best.pt")
     assert best["epoch"] == r.best_epoch and best["best_accuracy"] == r.best_accuracy
     latest = load_checkpoint(out)
@@ -164,6 +183,65 @@ def test_out_of_memory_suggests_smaller_sizes(tmp_path: Path) -> None:
     with pytest.raises(TrainingError, match=r"out of memory at epoch 1, step 1 .*batch_size=8, T=6.*--batch-size 4"):
         train(config(str(tmp_path / "run")), data=bundle(), model=model, progress=False, log=lambda _m: None)
     assert not (tmp_path / "run").exists()  # failed before its first checkpoint: no folder with only config.toml
+
+
+def static_bundle(n_train: int = 64, n_test: int = 32) -> DataBundle:
+    """Grey 4x4 images ``[1, 4, 4]`` (a class prototype plus noise), stacked and Poisson-encoded per batch."""
+    protos = torch.rand(len(CLASSES), 1, 4, 4, generator=torch.Generator().manual_seed(5))
+
+    def split(n: int, seed: int) -> list[tuple[torch.Tensor, int]]:
+        g = torch.Generator().manual_seed(seed)
+        labels = torch.randint(0, len(CLASSES), (n,), generator=g).tolist()
+        return [((0.8 * protos[y] + 0.2 * torch.rand(1, 4, 4, generator=g)), y) for y in labels]
+
+    return DataBundle(split(n_train, 0), split(n_test, 1), CLASSES, collate=default_collate,
+                      transform=EncodeImages("poisson", 6))
+
+
+def static_config(output: Path, **overrides: object) -> TrainConfig:
+    return config(str(output), **{"data.dataset": "demo-static", "data.encoder": "poisson", "data.steps": 6,
+                                  "train.epochs": 2, **overrides})
+
+
+def test_static_batches_are_encoded_on_the_device_with_seeded_spikes() -> None:
+    data = static_bundle()
+    batch = data.collate([data.train[i] for i in range(8)])
+    assert batch[0].shape == (8, 1, 4, 4)  # images stacked, not encoded
+    x, y, mask = to_device(batch, torch.device("cpu"), data.transform, seed=batch_seed(0, 0, 0, 0))
+    assert x.shape == (6, 8, 1, 4, 4) and mask.shape == (6, 8) and bool(mask.all()) and y.dtype == torch.int64
+    assert set(x.unique().tolist()) == {0.0, 1.0}
+    again = to_device(batch, torch.device("cpu"), data.transform, seed=batch_seed(0, 0, 0, 0))[0]
+    next_epoch = to_device(batch, torch.device("cpu"), data.transform, seed=batch_seed(0, 1, 0, 0))[0]
+    assert torch.equal(x, again) and not torch.equal(x, next_epoch)
+    assert data.example()[0].shape == (6, 1, 1, 4, 4)  # what the model's geometry is taken from
+
+
+def test_static_run_resumes_and_evaluates_with_the_same_spikes(tmp_path: Path) -> None:
+    full = train(static_config(tmp_path / "full"), data=static_bundle(), model=tiny_net(), progress=False,
+                 log=lambda _m: None)
+    assert full.final_accuracy > 0.5, full.summary()  # chance is 0.25
+    cfg = static_config(tmp_path / "half")
+    train(cfg, data=static_bundle(), model=tiny_net(), progress=False, log=lambda _m: None, stop_after=1)
+    resumed = train(cfg, data=static_bundle(), model=tiny_net(), progress=False, log=lambda _m: None,
+                    resume=tmp_path / "half")
+    assert comparable(resumed.history) == comparable(full.history)
+    best = evaluate_checkpoint(tmp_path / "full" / "checkpoints" / "best.pt", data=static_bundle(),
+                               model=tiny_net(), device="cpu", progress=False)
+    row = full.history[full.best_epoch - 1]
+    assert (best.result.accuracy, best.result.loss) == (row["test_accuracy"], pytest.approx(row["test_loss"]))
+
+
+def test_out_of_memory_on_static_data_names_the_steps(tmp_path: Path) -> None:
+    model = tiny_net()
+
+    def oom(module, inputs):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    model.register_forward_pre_hook(oom)
+    with pytest.raises(TrainingError, match=r"batch_size=8, T=6\): try a smaller batch \(--batch-size 4\) or "
+                                            r"fewer time steps per sample \(--set data.steps=3\)"):
+        train(static_config(tmp_path / "run"), data=static_bundle(), model=model, progress=False,
+              log=lambda _m: None)
 
 
 def test_failed_run_keeps_a_folder_it_did_not_make(tmp_path: Path) -> None:

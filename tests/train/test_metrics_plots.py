@@ -94,3 +94,17 @@ def test_tensorboard_scalars_when_installed(tmp_path: Path) -> None:
     w.log(_row(1))
     w.close()
     assert any((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
+
+
+def test_csv_grows_columns_of_later_rows(tmp_path: Path) -> None:
+    # a history row from before NeuroBench's metrics, then a row with them: the CSV gets the new columns
+    w = MetricsWriter(tmp_path, history=[_row(1)], tensorboard=False)
+    w.log({**_row(2), "test_top5_accuracy": 0.9,
+           "neurobench": {"activation_sparsity": 0.8, "synaptic_operations": {"dense": 12.0}}})
+    w.close()
+    rows = list(csv.DictReader((tmp_path / "metrics.csv").open()))
+    assert [r["epoch"] for r in rows] == ["1", "2"]
+    assert rows[0]["neurobench/synaptic_operations/dense"] == ""
+    assert float(rows[1]["neurobench/synaptic_operations/dense"]) == 12.0
+    assert float(rows[1]["neurobench/activation_sparsity"]) == 0.8
+    assert read_jsonl(tmp_path / "metrics.jsonl")[1]["neurobench"]["synaptic_operations"] == {"dense": 12.0}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from pathlib import Path
@@ -24,6 +25,15 @@ def test_resuming_a_finished_run_prints_its_summary(tmp_path: Path) -> None:
     assert " 0.0 samples/s" not in result.output
     assert f"{run} is already complete (3 epochs): best test accuracy {done.best_accuracy:.4f} " \
            f"(epoch {done.best_epoch})" in result.output
+    assert f"final {done.final_accuracy:.4f} (top-5 {done.final_top5_accuracy:.4f})" in result.output
+    nb = done.neurobench
+    assert (f"NeuroBench (test, final epoch): activation sparsity {nb['activation_sparsity']:.4f}; synaptic "
+            f"operations per sample: dense {nb['synaptic_operations']['dense']:.4g}") in result.output
+    assert f"footprint {nb['footprint_bytes']:,} bytes" in result.output
+    as_json = CliRunner().invoke(app, ["train", "--resume", str(run), "--json"])
+    summary = json.loads(as_json.stdout)
+    assert summary["final_top5_accuracy"] == done.final_top5_accuracy
+    assert summary["neurobench"] == nb and "history" not in summary
 
 
 def test_stop_in_the_first_epoch_says_no_epoch_completed(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""``eventpipe convert NAME``: raw files -> events store, in parallel, resumable and idempotent.
+"""``eventpipe convert NAME``: raw files -> events store, in parallel, resumable and idempotent
+(a static image dataset's raw files -> its images store).
 
 ``eventpipe convert --from DIR --name NAME`` first defines a user dataset from a folder of recordings.
 """
@@ -39,6 +40,23 @@ def parse_option(text: str) -> tuple[str, Any]:
     except ValueError:
         value = raw
     return key.strip(), value
+
+
+def _convert_images(name: str, root: Path, json_out: bool) -> None:
+    """Build static dataset ``name``'s images store from the raw files present and print what was done."""
+    from dataclasses import asdict
+
+    from eventpipe.datasets.static import convert_images
+
+    result = convert_images(name, root)
+    if json_out:
+        typer.echo(json.dumps(asdict(result)))
+        return
+    splits = ", ".join(f"{s} {n}" for s, n in result.num_samples.items())
+    typer.echo(f"{result.dataset}: {result.status}; {sum(result.num_samples.values())} images ({splits})")
+    if result.blocks_written:
+        typer.echo(f"  {result.blocks_written} blocks written")
+    typer.echo(f"  store: {result.store}")
 
 
 @app.command("convert")
@@ -85,6 +103,9 @@ def convert_command(
     With --from DIR --name NAME: define the user dataset NAME from your own recordings (any format
     `eventpipe info FILE` reads, mixed), write ROOT/NAME/dataset.toml and convert it; afterwards
     NAME works in prepare, show, info and train like a built-in dataset.
+
+    A static image dataset (mnist, fashion-mnist, cifar10, demo-static) is converted into its images
+    store ROOT/NAME/images.zarr instead.
     """
     from eventpipe.errors import ConfigError
     from eventpipe.pipeline.convert import convert, convert_folder
@@ -109,6 +130,15 @@ def convert_command(
         result = convert_folder(source, name, resolve_root(root), labels=labels, split=split,
                                 test_fraction=test_fraction, sensor=parse_sensor(sensor) if sensor else None, **run)
     else:
+        from eventpipe.sources import get_dataset
+        from eventpipe.sources.static import StaticImagesSpec
+
+        dataset = get_dataset(name, resolve_root(root))
+        if isinstance(dataset, StaticImagesSpec):
+            if options:
+                raise ConfigError(f"--option is for event datasets; {dataset.name} holds static images and has none.")
+            _convert_images(dataset.name, resolve_root(root), json_out)
+            return
         result = convert(name, resolve_root(root), **run, **options)
     if json_out:
         typer.echo(json.dumps({**result.__dict__, "events_total": result.events_total}))

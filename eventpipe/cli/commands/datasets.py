@@ -13,13 +13,19 @@ from eventpipe.cli.common import JsonOption, RootOption, resolve_root
 @app.command("datasets")
 def datasets_command(root: RootOption = None, json_out: JsonOption = False) -> None:
     """List every dataset: sensor, classes, download size, license, and what is present under ROOT
-    (raw files, events store, frames stores). User datasets (made by `eventpipe convert --from DIR
+    (raw files, store, frames stores). A static image dataset's store is its images store (it has no
+    frames stores: a pipeline's encoder makes spikes). User datasets (made by `eventpipe convert --from DIR
     --name NAME`) follow, marked "user", with the folder their recordings are read from."""
     from eventpipe.cli.tables import format_table
+    from eventpipe.sources import get_dataset
     from eventpipe.sources.catalogue import catalogue
+    from eventpipe.sources.static import StaticImagesSpec
 
     data_root = resolve_root(root)
     rows = catalogue(data_root)
+    for r in rows:
+        static = r["kind"] == "registered" and isinstance(get_dataset(r["name"]), StaticImagesSpec)
+        r["store_kind"] = "images" if static else "events"
     if json_out:
         typer.echo(json.dumps({"root": str(data_root), "datasets": rows}))
         return
@@ -32,8 +38,9 @@ def datasets_command(root: RootOption = None, json_out: JsonOption = False) -> N
         "license": r["license"] or "-",
         "download": "user" if r["kind"] == "user" else "manual" if r["manual_download"] else "auto",
         "raw": "yes" if r["raw"] else "-",
-        "events store": r["store"],
-        "frames": _frames_cell(len(r["frames"]), len(r.get("frames_interrupted", ()))),
+        "store": r["store"] if r["store"] == "-" else f"{r['store_kind']}: {r['store']}",
+        "frames": "encoder" if r["store_kind"] == "images" else
+                  _frames_cell(len(r["frames"]), len(r.get("frames_interrupted", ()))),
     } for r in good]
     typer.echo(format_table(table))
     user = [r for r in rows if r["kind"] == "user"]

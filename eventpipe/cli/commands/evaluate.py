@@ -1,4 +1,5 @@
-"""``eventpipe evaluate CHECKPOINT``: test accuracy and confusion matrix of a trained model."""
+"""``eventpipe evaluate CHECKPOINT``: test accuracy (top-1, top-5), confusion matrix and NeuroBench's
+metrics of a trained model."""
 
 from __future__ import annotations
 
@@ -29,9 +30,12 @@ def evaluate_command(
     root: RootOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Evaluate a checkpoint on its dataset's test split: accuracy, loss, confusion matrix, firing rates."""
+    """Evaluate a checkpoint on its dataset's test split: top-1 and top-5 accuracy, loss, confusion matrix,
+    firing rates and NeuroBench's metrics (activation sparsity, synaptic operations, connection sparsity,
+    footprint)."""
     from eventpipe.cli.tables import format_table
     from eventpipe.train.evaluation import evaluate_checkpoint
+    from eventpipe.train.neurobench import summary_text
 
     report = evaluate_checkpoint(checkpoint, split=split, batch_size=batch_size, device=device, root=root,
                                  workers=workers, progress=not state()["quiet"])
@@ -45,7 +49,8 @@ def evaluate_command(
         return
     r = report.result
     typer.echo(f"{report.checkpoint} (epoch {report.epoch}) on {report.split}: accuracy {r.accuracy:.4f} "
-               f"({int(r.confusion.trace())}/{r.count}), loss {r.loss:.4f}")
+               f"({int(r.confusion.trace())}/{r.count}), top-{r.top_k} accuracy {r.top5_accuracy:.4f}, "
+               f"loss {r.loss:.4f}")
     rows = []
     for i, name in enumerate(report.classes):
         row: dict[str, object] = {"true \\ predicted": name}
@@ -56,5 +61,7 @@ def evaluate_command(
     typer.echo(format_table(rows))
     if r.firing_rate:
         typer.echo(format_table([{"layer": k, "firing rate": v} for k, v in r.firing_rate.items()]))
+    if r.neurobench:
+        typer.echo(f"NeuroBench: {summary_text(r.neurobench)}")
     if out is not None:
         typer.echo(f"confusion matrix: {out}")

@@ -1,4 +1,5 @@
-"""``eventpipe info NAME|PATH``: a dataset's events store, a store folder or URL, or one raw recording."""
+"""``eventpipe info NAME|PATH``: a dataset's events store (a static dataset's images store), a store folder
+or URL, or one raw recording."""
 
 from __future__ import annotations
 
@@ -44,6 +45,21 @@ def _print_store(summary: dict[str, Any]) -> None:
     typer.echo(f"fingerprint: {summary['fingerprint']}")
 
 
+def _print_images(summary: dict[str, Any]) -> None:
+    from eventpipe.cli.tables import format_table
+    from eventpipe.sources.catalogue import human_bytes
+
+    typer.echo(f"{summary['dataset']}: images store {summary['store']}")
+    splits = ", ".join(f"{name} {s['samples']}" for name, s in summary["splits"].items())
+    typer.echo(f"  {summary['images']} images ({splits}) of {'x'.join(map(str, summary['shape']))} (C x H x W, "
+               f"uint8), {len(summary['classes'])} classes, {human_bytes(summary['bytes_on_disk'])} on disk")
+    hist = [{"class": c, **{name: s["class_histogram"][c] for name, s in summary["splits"].items()}}
+            for c in summary["classes"]]
+    typer.echo("")
+    typer.echo(format_table(hist))
+    typer.echo(f"fingerprint: {summary['fingerprint']}")
+
+
 def _count_label(name: str) -> str:
     first, _, rest = name.partition("_")
     return f"{first.upper() if first in ('dvs', 'aps', 'imu') else first} {rest}".strip()
@@ -82,17 +98,20 @@ def _recording_summary(path: Path, fmt: str | None, chip: str | None) -> dict[st
 
 
 def _store_info(location: str) -> tuple[str, dict[str, Any]]:
-    """``("events", summary)`` for an events store, ``(kind, root attributes)`` for another kind."""
+    """``(kind, summary)`` for an events or images store, ``(kind, root attributes)`` for another kind."""
     from eventpipe.errors import StoreSchemaError
     from eventpipe.store.events.layout import KIND
+    from eventpipe.store.images.layout import KIND as IMAGES_KIND
     from eventpipe.store.markers import KIND_ATTR, read_attrs
-    from eventpipe.store.stats import store_summary
+    from eventpipe.store.stats import images_summary, store_summary
 
     attrs = read_attrs(location)
     if attrs is None:
         raise StoreSchemaError(f"{location}: not a readable store.")
     if attrs.get(KIND_ATTR) == KIND:
         return KIND, store_summary(location)
+    if attrs.get(KIND_ATTR) == IMAGES_KIND:
+        return IMAGES_KIND, images_summary(location)
     return str(attrs.get(KIND_ATTR, "unknown")), attrs
 
 
@@ -125,6 +144,7 @@ def info_command(
     json_out: JsonOption = False,
 ) -> None:
     """Describe a dataset's events store (samples per split, events per sample, durations, class
+    histogram, size on disk), a static dataset's images store (images per split, shape, class
     histogram, size on disk) or a raw recording (camera, records per type, events, duration, rates, sensor
     extent)."""
     from eventpipe.errors import DataNotFoundError
@@ -144,17 +164,27 @@ def info_command(
     elif "/" in target or path.suffix:
         raise DataNotFoundError(f"{target}: no such file or store.")
     else:
+        from eventpipe.sources.static import StaticImagesSpec
+
         spec = get_dataset(target)  # an unknown name raises, listing the valid ones
-        location = spec.events_store_path(resolve_root(root))
-        if not exists(location):
-            raise DataNotFoundError(
-                f"{spec.name}: no events store at {location}; run `eventpipe convert {spec.name}` first."
-            )
+        if isinstance(spec, StaticImagesSpec):
+            location = spec.images_store_path(resolve_root(root))
+            if not exists(location):
+                raise DataNotFoundError(
+                    f"{spec.name}: no images store at {location}; run `eventpipe prepare {spec.name}` first.")
+        else:
+            location = spec.events_store_path(resolve_root(root))
+            if not exists(location):
+                raise DataNotFoundError(
+                    f"{spec.name}: no events store at {location}; run `eventpipe convert {spec.name}` first."
+                )
         kind, summary = _store_info(str(location))
     if json_out:
         typer.echo(json.dumps(summary))
     elif kind == "events":
         _print_store(summary)
+    elif kind == "images":
+        _print_images(summary)
     else:
         typer.echo(f"{target}: {kind} store")
         for key, value in summary.items():

@@ -107,13 +107,19 @@ def _summary_line(result: TrainResult) -> str:
     if not result.history:
         return (f"stopped before the first epoch completed (no test accuracy yet); run folder {result.output}, "
                 f"continue with --resume {result.output}")
+    from eventpipe.train.neurobench import summary_text
+
     scores = (f"best test accuracy {result.best_accuracy:.4f} (epoch {result.best_epoch}), final "
-              f"{result.final_accuracy:.4f}")
+              f"{result.final_accuracy:.4f} (top-5 {result.final_top5_accuracy:.4f})")
     if result.already_complete:
-        return (f"{result.output} is already complete ({result.epochs} epochs): {scores}; trained at "
+        line = (f"{result.output} is already complete ({result.epochs} epochs): {scores}; trained at "
                 f"{result.samples_per_s:.1f} samples/s")
-    return (f"{scores}; {result.epochs} epochs in {result.seconds:.1f} s, {result.samples_per_s:.1f} samples/s; "
-            f"run folder {result.output}")
+    else:
+        line = (f"{scores}; {result.epochs} epochs in {result.seconds:.1f} s, {result.samples_per_s:.1f} "
+                f"samples/s; run folder {result.output}")
+    if result.neurobench:
+        line += f"\nNeuroBench (test, final epoch): {summary_text(result.neurobench)}"
+    return line
 
 
 def _is_main_process() -> bool:

@@ -26,8 +26,8 @@ def verify_command(
     A user dataset (made by `eventpipe convert --from DIR --name NAME`) has its recordings checked
     against the sizes in its definition and the SHA-256 its events store recorded.
 
-    Stores: ROOT/NAME/events.zarr and ROOT/NAME/frames/*.zarr (offsets, lengths, markers, fingerprints,
-    and every chunk's presence and checksum unless --quick).
+    Stores: ROOT/NAME/events.zarr, ROOT/NAME/frames/*.zarr and a static dataset's ROOT/NAME/images.zarr
+    (offsets, lengths, markers, fingerprints, and every chunk's presence and checksum unless --quick).
 
     Exits non-zero when anything is missing, corrupt or inconsistent.
     """
