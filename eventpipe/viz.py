@@ -7,6 +7,11 @@ fire, the colours add. Intensities are quantised to :data:`LEVELS` steps so that
 colours in their 256-entry palette. Frames of a 1-pixel-high sensor (SHD's 700 channels) are drawn
 as one raster image: time down, channel across.
 
+Float representations (voxel grids, time surfaces, exponentially decayed frames, Bina-Rep) are not
+counts: they are drawn with a colour scale instead (:func:`save_values_grid`, :func:`save_values_gif`),
+a diverging map centred on 0 when the frames hold negative values (a voxel grid's signed
+polarities), a sequential one from 0 otherwise, each channel in its own panel.
+
 Matplotlib is used through :class:`matplotlib.figure.Figure` (Agg, no pyplot state), so this runs
 on headless machines.
 """
@@ -32,6 +37,8 @@ __all__ = [
     "save_events_scatter",
     "save_frames_gif",
     "save_frames_grid",
+    "save_values_gif",
+    "save_values_grid",
 ]
 
 ON_COLOUR = (60, 220, 90)
@@ -44,6 +51,12 @@ _TEXT = LEVELS * LEVELS  # palette index of the title colour
 _TEXT_COLOUR = (255, 255, 255)
 _FONT_PX = 11
 _TARGET_SIDE_PX = 320
+DIVERGING = "RdBu_r"
+"""Colour map of frames with negative values (centred on 0)."""
+SEQUENTIAL = "viridis"
+"""Colour map of non-negative float frames."""
+_VALUE_LEVELS = 224
+"""Palette entries of the colour scale in a GIF (the rest: black and the title colour)."""
 
 
 def _as_frames(frames: Any) -> np.ndarray:
@@ -272,10 +285,12 @@ def render_sample(
     bins: int = 8,
     fps: float = 10.0,
     scale: int | None = None,
+    values: bool = False,
 ) -> Path:
     """Draw one sample to ``path``; the suffix picks the picture (``.gif`` animation, ``.png`` grid).
 
-    Frames become a GIF or a PNG grid. Events become an x-y-t scatter (``events_view="scatter"``,
+    Frames become a GIF or a PNG grid: counts in the ON/OFF colours, float representations
+    (``values``, or frames with negative or fractional values) with a colour scale. Events become an x-y-t scatter (``events_view="scatter"``,
     PNG only) or a montage of ``bins`` frames integrated by time (``"montage"``); ``"auto"`` picks the
     scatter for PNG and the montage for GIF.
     """
@@ -298,6 +313,104 @@ def render_sample(
 
         sample = integrate(sample, SensorSize.parse(sensor_size), frames=bins, split_by="time")
         title = f"{title} ({bins} time bins)".strip()
+    arr = _as_frames(sample)
+    if values or (arr < 0).any() or (arr != np.round(arr)).any():
+        if kind == ".gif":
+            return save_values_gif(sample, path, title=title, fps=fps, scale=scale)
+        return save_values_grid(sample, path, title=title)
     if kind == ".gif":
         return save_frames_gif(sample, path, title=title, fps=fps, scale=scale)
     return save_frames_grid(sample, path, title=title)
+
+
+def _value_scale(arr: np.ndarray) -> tuple[str, float, float]:
+    """The colour map and its ``(vmin, vmax)`` for float frames ``arr``."""
+    top = float(np.abs(arr).max()) if arr.size else 0.0
+    top = top if top > 0 else 1.0
+    return (DIVERGING, -top, top) if (arr < 0).any() else (SEQUENTIAL, 0.0, top)
+
+
+def _channel_names(channels: int) -> list[str]:
+    return ["OFF", "ON"] if channels == 2 else [""]
+
+
+def save_values_grid(frames: Any, path: str | Path, *, title: str = "", ncols: int | None = None) -> Path:
+    """Write float frames ``[T, C, H, W]`` as a PNG grid, one panel per frame and channel, with a colour bar."""
+    arr = _as_frames(frames).astype(np.float32)
+    n, c = arr.shape[:2]
+    if n == 0:
+        raise ConfigError("Cannot draw a grid of zero frames.")
+    cmap, vmin, vmax = _value_scale(arr)
+    panels = n * c
+    cols = int(ncols) if ncols else min(panels, 8)
+    rows = math.ceil(panels / cols)
+    h, w = arr.shape[2:]
+    fig = _figure(cols * 1.6 + 1.0, rows * 1.6 * h / w + 1.2)
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).reshape(-1)
+    names = _channel_names(c)
+    image = None
+    for k, ax in enumerate(axes):
+        ax.set_axis_off()
+        if k < panels:
+            i, ch = divmod(k, c)
+            image = ax.imshow(arr[i, ch], cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+            ax.set_title(f"frame {i + 1}/{n} {names[ch]}".strip(), fontsize=8)
+    fig.colorbar(image, ax=axes.tolist(), shrink=0.8)
+    if title:
+        fig.suptitle(title, wrap=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png", facecolor="white")
+    return path
+
+
+def save_values_gif(frames: Any, path: str | Path, *, title: str = "", fps: float = 10.0,
+                    scale: int | None = None) -> Path:
+    """Write float frames ``[T, C, H, W]`` as a looping GIF, channels side by side, with a colour bar
+    and its end values in the title band."""
+    from matplotlib import colormaps
+    from PIL import Image, ImageDraw, ImageFont
+
+    if fps <= 0:
+        raise ConfigError(f"Expected fps > 0. Got {fps} instead.")
+    arr = _as_frames(frames).astype(np.float32)
+    n, c, h, w = arr.shape
+    if n == 0:
+        raise ConfigError("Cannot draw a GIF of zero frames.")
+    cmap, vmin, vmax = _value_scale(arr)
+    idx = np.rint((np.clip(arr, vmin, vmax) - vmin) / (vmax - vmin) * (_VALUE_LEVELS - 1)).astype(np.uint8)
+    idx = np.concatenate(list(idx.transpose(1, 0, 2, 3)), axis=2)  # channels side by side: [T, H, C * W]
+    s = _scale(h, c * w, scale)
+    text = _VALUE_LEVELS
+    rgb = colormaps[cmap](np.linspace(0, 1, _VALUE_LEVELS))[:, :3] * 255
+    palette = [*np.rint(rgb).astype(int).reshape(-1).tolist(), *_TEXT_COLOUR]
+    palette += [0] * (768 - len(palette))
+    font = ImageFont.load_default(size=_FONT_PX)
+    width = idx.shape[2] * s
+    line = _FONT_PX + 3
+    head = _wrap(title.replace("\n", " "), font, width - 4)
+    band = (len(head) + 2) * line + 4
+    images = []
+    for i in range(n):
+        body = np.repeat(np.repeat(idx[i], s, axis=0), s, axis=1)
+        canvas = np.full((band + body.shape[0], width), 0, dtype=np.uint8)
+        canvas[:band] = text + 1  # black: the first unused palette entry
+        canvas[band:] = body
+        bar_y = 2 + (len(head) + 1) * line
+        bar = slice(40, max(41, width - 40))
+        canvas[bar_y + 2:bar_y + _FONT_PX, bar] = np.linspace(0, _VALUE_LEVELS - 1, bar.stop - bar.start).astype(np.uint8)
+        im = Image.fromarray(canvas, mode="P")
+        im.putpalette(palette)
+        draw = ImageDraw.Draw(im)
+        draw.fontmode = "1"
+        names = " (left OFF, right ON)" if c == 2 else ""
+        for k, words in enumerate([*head, f"frame {i + 1}/{n}{names}"]):
+            draw.text((2, 2 + k * line), words, fill=text, font=font)
+        draw.text((2, bar_y), f"{vmin:.3g}", fill=text, font=font)
+        draw.text((bar.stop + 2, bar_y), f"{vmax:.3g}", fill=text, font=font)
+        images.append(im)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    images[0].save(path, format="GIF", save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0,
+                   optimize=False)
+    return path

@@ -49,15 +49,40 @@ IncludeIncomplete = Annotated[bool, typer.Option(
     "--include-incomplete", rich_help_panel=PANEL,
     help="With --event-count or --time-window: keep the final partial window.")]
 
+VoxelGrid = Annotated[int | None, typer.Option(
+    "--voxel-grid", metavar="M", show_default=False, rich_help_panel=PANEL,
+    help="Mode: tonic's voxel grid, M bins bilinear in time, one signed channel (floats).")]
+TimeSurface = Annotated[str | None, typer.Option(
+    "--time-surface", metavar="DURATION", show_default=False, rich_help_panel=PANEL,
+    help="Mode: tonic's time surfaces every DURATION (with --tau; floats).")]
+EventImage = Annotated[bool, typer.Option(
+    "--event-image", rich_help_panel=PANEL, help="Mode: tonic's ToImage, one count frame of every event.")]
+BinaRep = Annotated[int | None, typer.Option(
+    "--bina-rep", metavar="T", show_default=False, rich_help_panel=PANEL,
+    help="Mode: tonic's ToBinaRep, T frames of --n-bits binary frames each (floats).")]
+ExpDecay = Annotated[str | None, typer.Option(
+    "--exp-decay", metavar="DURATION", show_default=False, rich_help_panel=PANEL,
+    help="Mode: windows of DURATION, each event weighted exp(-(window end - t) / tau) (with --tau; floats).")]
+Tau = Annotated[str | None, typer.Option(
+    "--tau", metavar="DURATION", show_default=False, rich_help_panel=PANEL,
+    help="With --time-surface or --exp-decay: the decay time constant (5ms, 500us).")]
+NBits = Annotated[int, typer.Option(
+    "--n-bits", metavar="N", rich_help_panel=PANEL, help="With --bina-rep: binary frames per frame.")]
+FramesDtype = Annotated[str | None, typer.Option(
+    "--frames-dtype", metavar="auto|float16|float32", show_default=False, rich_help_panel=PANEL,
+    help="With a float mode or --integrate: store float frames as float16, float32, or 'auto' (float16 "
+    "when every value keeps float16's precision); unset, a plugin's whole numbers stay counts.")]
+
 
 NAMES = ("frames", "split_by", "duration", "events_per_frame", "drop_incomplete", "integrate", "n_time_bins",
-         "event_count", "time_window", "overlap", "include_incomplete")
+         "event_count", "time_window", "overlap", "include_incomplete", "voxel_grid", "time_surface",
+         "event_image", "bina_rep", "exp_decay", "tau", "n_bits", "frames_dtype")
 """The command's parameter names of the options above."""
 
 
 def given(parameters: dict[str, Any]) -> dict[str, Any]:
-    """The integration options among a command's ``locals()``."""
-    return {k: parameters[k] for k in NAMES}
+    """The integration options among a command's ``locals()`` (those the command declares)."""
+    return {k: parameters[k] for k in NAMES if k in parameters}
 
 
 def spec_from_options(options: dict[str, Any], *, required: bool = True) -> Any:
@@ -71,6 +96,7 @@ def spec_from_options(options: dict[str, Any], *, required: bool = True) -> Any:
     values = dict(options)
     values["fn"] = values.pop("integrate", None)
     values["duration_us"] = values.pop("duration", None)
+    values["event_image"] = values.get("event_image") or None
     overlap = values.get("overlap")
     if isinstance(overlap, float) and overlap.is_integer():
         values["overlap"] = int(overlap)  # event_count takes whole events

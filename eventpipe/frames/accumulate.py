@@ -1,11 +1,23 @@
 """The wrapper around the kernels: coerce events, allocate ``out``, pick the dtype, report errors.
 
+Count frames
+------------
 Output dtype is the smallest unsigned integer that holds the largest count. The kernels count into
 uint8 and stop at the first count that would exceed 255 (never wrap); the wrapper then widens the
 partial counts to uint16 and resumes at that event, and so on to uint32. Most DVS frames stay under
 256 counts per pixel, so one pass over uint8 output (the smallest to zero and to store) is the
 common case, and a hot pixel costs one copy of the output, not a second pass over the events.
 Counts are capped at uint32 (a frame would need more than 4e9 events to exceed it).
+
+Float frames
+------------
+Representations with fractional values (voxel grids, time surfaces, a plugin's floats) are stored
+as float16 or float32, chosen by ``frames_dtype`` (:func:`float_frames`): ``"float32"``,
+``"float16"``, or ``"auto"``: float16 when every value ``v`` survives the cast with
+``|float16(v) - v| <= 2**-11 * |v|`` (float16's unit roundoff, the bound of a correct rounding in
+its normal range), so zeros and exact values always pass while overflow (``> 65504``) and values
+that would lose relative precision as subnormals (``|v| < 2**-14``) give float32. Values are
+rounded to float32 first when they come as float64.
 """
 
 from __future__ import annotations
@@ -21,6 +33,10 @@ from eventpipe.events import EVENT_DTYPE, Events, SensorSize, check_dtype, make_
 from eventpipe.frames import kernels
 from eventpipe.frames.slicing import is_disjoint
 
+FRAMES_DTYPES = ("auto", "float16", "float32")
+"""Values of ``frames_dtype``: how float frames are stored."""
+FLOAT16_ROUNDOFF = 2.0 ** -11
+"""float16's unit roundoff: the largest relative error :func:`float_frames` accepts for ``"auto"``."""
 COUNT_DTYPES: tuple[np.dtype[Any], ...] = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.uint32))
 """Candidate frame dtypes, smallest first."""
 
@@ -31,6 +47,23 @@ def smallest_uint(max_count: int) -> np.dtype[Any]:
         if max_count <= np.iinfo(dtype).max:
             return dtype
     raise ConfigError(f"Frame counts up to {max_count} exceed uint32; split the sample into more frames.")
+
+
+def float_frames(frames: np.ndarray, frames_dtype: str = "auto") -> np.ndarray:
+    """``frames`` (finite floats) as float16 or float32 by ``frames_dtype`` (see the module's rule)."""
+    if frames_dtype not in FRAMES_DTYPES:
+        raise ConfigError(f"Unknown value {frames_dtype!r} for argument frames_dtype. Valid values are "
+                          f"{{{', '.join(map(repr, FRAMES_DTYPES))}}}.")
+    single = np.asarray(frames, dtype=np.float32)
+    if frames_dtype == "float32":
+        return single
+    with np.errstate(over="ignore", invalid="ignore"):
+        half = single.astype(np.float16)
+        fits = bool(np.all(np.abs(half.astype(np.float32) - single) <= np.float32(FLOAT16_ROUNDOFF) * np.abs(single)))
+    if frames_dtype == "float16" and not np.all(np.isfinite(half)):
+        raise ConfigError(f"Frame values up to {float(np.abs(single).max()):g} exceed float16 (65504); "
+                          "use frames_dtype='float32' or 'auto'.")
+    return half if fits or frames_dtype == "float16" else single
 
 
 def _where(sample: str | None) -> str:

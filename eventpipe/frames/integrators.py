@@ -27,8 +27,18 @@ def integrate(
     time_window: int | None = None,
     overlap: float | int = 0,
     include_incomplete: bool = False,
+    voxel_grid: int | None = None,
+    time_surface: int | None = None,
+    event_image: bool | None = None,
+    bina_rep: int | None = None,
+    exp_decay: int | None = None,
+    tau: int | None = None,
+    n_bits: int = 8,
+    frames_dtype: str | None = None,
 ) -> np.ndarray:
-    """Integrate one sample's events into count frames ``[T, P, H, W]``.
+    """Integrate one sample's events into frames ``[T, C, H, W]``: counts, or floats for the float
+    representations (``voxel_grid``, ``time_surface``, ``bina_rep``, ``exp_decay``) and a plugin's
+    fractional results.
 
     Choose exactly one mode (see :class:`~eventpipe.frames.spec.IntegrationSpec`). Channel = ``p != 0``; a one-polarity
     sensor (``P = 1``) counts every event in channel 0.
@@ -43,7 +53,8 @@ def integrate(
     Returns
     -------
     numpy.ndarray
-        Counts in the smallest of uint8/uint16/uint32 that holds them (never wrapped).
+        Counts in the smallest of uint8/uint16/uint32 that holds them (never wrapped), or float16 /
+        float32 float frames (``frames_dtype``).
 
     Raises
     ------
@@ -60,5 +71,7 @@ def integrate(
     """
     options = dict(frames=frames, split_by=split_by, duration_us=duration_us, events_per_frame=events_per_frame,
                    fn=fn, drop_incomplete=drop_incomplete, n_time_bins=n_time_bins, event_count=event_count,
-                   time_window=time_window, overlap=overlap, include_incomplete=include_incomplete)
+                   time_window=time_window, overlap=overlap, include_incomplete=include_incomplete,
+                   voxel_grid=voxel_grid, time_surface=time_surface, event_image=event_image, bina_rep=bina_rep,
+                   exp_decay=exp_decay, tau=tau, n_bits=n_bits, frames_dtype=frames_dtype)
     return integration_spec(options, required=True)(events, sensor_size)

@@ -12,8 +12,11 @@ in the plugin's ``pyproject.toml``::
 ``events`` is the sample as an :data:`~eventpipe.events.EVENT_DTYPE` array; functions written for
 SpikingJelly, which take a dict of arrays ``{'t', 'x', 'y', 'p'}``, get that dict when their first
 parameter is annotated as a dict or mapping (``def f(events: Dict, H: int, W: int)``) or when they
-set ``f.events_form = "dict"``. The result must hold non-negative whole-number counts; it is stored
-in the smallest unsigned integer dtype that holds them.
+set ``f.events_form = "dict"``. The result is stored as counts, in the smallest unsigned integer
+dtype that holds them, when it holds integers or booleans, or floats that are all whole non-negative
+numbers (SpikingJelly's functions return float counts); other float results are float frames (float16
+or float32, see :func:`eventpipe.frames.accumulate.float_frames`). A spec's ``frames_dtype``
+(``"auto"``, ``"float16"``, ``"float32"``) stores every result as float frames of that choice.
 
 A plugin's identity (``module:qualname`` plus the SHA-256 of its module's source) is part of the
 frames-store fingerprint, so editing the plugin produces a new store instead of reusing stale frames.
@@ -36,7 +39,7 @@ import numpy as np
 
 from eventpipe.errors import ConfigError, UnknownNameError
 from eventpipe.events import Events, SensorSize
-from eventpipe.frames.accumulate import smallest_uint
+from eventpipe.frames.accumulate import float_frames, smallest_uint
 from eventpipe.registry import Registry
 
 IntegratorFn = Callable[..., Any]
@@ -70,15 +73,18 @@ class Plugin:
         """What enters the frames fingerprint."""
         return {"qualname": self.qualname, "source_sha256": self.source_sha256}
 
-    def __call__(self, events: Events, sensor_size: SensorSize, sample: str | None = None) -> np.ndarray:
-        """Run the function on one sample and return its frames as unsigned integer counts."""
+    def __call__(self, events: Events, sensor_size: SensorSize, sample: str | None = None,
+                 frames_dtype: str | None = None) -> np.ndarray:
+        """Run the function on one sample and return its frames: unsigned counts or floats (see the module)."""
         arg: Any = events if self.events_form == "array" else {k: events[k] for k in "txyp"}
         result = self.fn(arg, sensor_size.height, sensor_size.width)
-        return to_counts(result, sensor_size, self.qualname, sample)
+        return to_frames(result, sensor_size, self.qualname, sample, frames_dtype)
 
 
-def to_counts(frames: Any, sensor_size: SensorSize, name: str, sample: str | None = None) -> np.ndarray:
-    """Check a plugin's result (``[T, P, H, W]``, whole non-negative counts) and narrow its dtype."""
+def to_frames(frames: Any, sensor_size: SensorSize, name: str, sample: str | None = None,
+              frames_dtype: str | None = None) -> np.ndarray:
+    """Check a plugin's result (``[T, P, H, W]``, finite, counts non-negative) and choose its dtype:
+    the smallest unsigned integer for counts, float16/float32 for float frames (see the module)."""
     where = f"sample {sample}: " if sample is not None else ""
     arr = np.asarray(frames.detach().cpu() if hasattr(frames, "detach") else frames)
     expected = sensor_size.frame_shape(0)[1:]
@@ -90,14 +96,15 @@ def to_counts(frames: Any, sensor_size: SensorSize, name: str, sample: str | Non
     if arr.dtype.kind == "b":
         arr = arr.astype(np.uint8)
     if arr.dtype.kind not in "uif":
-        raise ConfigError(f"{where}integrator {name} returned dtype {arr.dtype}; expected numeric counts.")
+        raise ConfigError(f"{where}integrator {name} returned dtype {arr.dtype}; expected numeric frames.")
+    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+        raise ConfigError(f"{where}integrator {name} returned NaN or infinite values; frames must be finite.")
+    if frames_dtype is not None:
+        return float_frames(arr, frames_dtype)
     if arr.size == 0:
         return arr.astype(np.uint8)
-    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr) & (arr == np.floor(arr))):
-        raise ConfigError(
-            f"{where}integrator {name} returned non-integer values; frames stores hold counts, "
-            "so return whole numbers (e.g. np.round(frames))."
-        )
+    if arr.dtype.kind == "f" and not (np.all(arr == np.floor(arr)) and arr.min() >= 0):
+        return float_frames(arr)
     low = arr.min()
     if low < 0:
         raise ConfigError(f"{where}integrator {name} returned a negative value {low}; counts must be >= 0.")

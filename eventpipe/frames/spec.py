@@ -12,7 +12,16 @@ argument                  mode                   frames
 ``n_time_bins=M``         ``n_time_bins``        M (tonic's ``ToFrame(n_time_bins=...)``)
 ``event_count=K``         ``event_count``        tonic's ``ToFrame(event_count=...)``
 ``time_window=W``         ``time_window``        tonic's ``ToFrame(time_window=...)``, W in µs
+``voxel_grid=M``          ``voxel_grid``         M float frames of one signed channel (tonic's ``ToVoxelGrid``)
+``time_surface=DT``       ``time_surface``       tonic's ``ToTimesurface(dt=DT, tau=...)``, floats
+``event_image=True``      ``event_image``        1 count frame of every event (tonic's ``ToImage``)
+``bina_rep=T``            ``bina_rep``           T float frames (tonic's ``ToBinaRep`` of ``T * n_bits`` bins)
+``exp_decay=W``           ``exp_decay``          exponentially decayed frames of W µs windows, floats
 ========================  =====================  ====================================================
+
+The float representations are defined in :mod:`eventpipe.frames.representations`; their frames,
+and a plugin's fractional ones, are stored as float16 or float32 by ``frames_dtype`` (see
+:func:`eventpipe.frames.accumulate.float_frames`).
 
 The command line (``eventpipe prepare``, ``eventpipe show``), the dataset classes, ``ToFrames``,
 ``integrate()`` and a pipeline's ``[data]`` table all pass their options, under the field names
@@ -44,11 +53,12 @@ import numpy.typing as npt
 
 from eventpipe.errors import ConfigError
 from eventpipe.events import SensorSize
-from eventpipe.frames import slicing
-from eventpipe.frames.accumulate import accumulate, as_event_array, check
+from eventpipe.frames import representations, slicing
+from eventpipe.frames.accumulate import FRAMES_DTYPES, accumulate, as_event_array, check, float_frames
 from eventpipe.frames.plugins import IntegratorFn, Plugin, load_plugin
 
-MODE_ARGUMENTS = ("frames", "duration_us", "events_per_frame", "fn", "n_time_bins", "event_count", "time_window")
+MODE_ARGUMENTS = ("frames", "duration_us", "events_per_frame", "fn", "n_time_bins", "event_count", "time_window",
+                  "voxel_grid", "time_surface", "event_image", "bina_rep", "exp_decay")
 """The arguments of which exactly one selects the mode."""
 SPLIT_BY = ("number", "time")
 _ARGUMENT_MODE = {
@@ -58,8 +68,19 @@ _ARGUMENT_MODE = {
     "n_time_bins": "n_time_bins",
     "event_count": "event_count",
     "time_window": "time_window",
+    "voxel_grid": "voxel_grid",
+    "time_surface": "time_surface",
+    "event_image": "event_image",
+    "bina_rep": "bina_rep",
+    "exp_decay": "exp_decay",
 }
-_OPTIONS = ("split_by", "drop_incomplete", "overlap", "include_incomplete")
+_OPTIONS = ("split_by", "drop_incomplete", "overlap", "include_incomplete", "tau", "n_bits", "frames_dtype")
+_WINDOWED = ("time_window", "time_surface", "exp_decay")
+"""Modes of tonic's ``time_window`` slicing: ``overlap`` in µs, ``include_incomplete``."""
+FLOAT_MODES = ("plugin", "voxel_grid", "time_surface", "bina_rep", "exp_decay")
+"""Modes whose frames may be floats (``frames_dtype`` applies)."""
+N_BITS = (2, 24)
+"""Valid range of ``n_bits``: each frame's codes stay exact in float32."""
 
 
 def _positive_int(name: str, value: Any) -> int:
@@ -98,6 +119,13 @@ class IntegrationSpec:
         tonic's ``ToFrame`` modes with its exact slicing; ``overlap`` is a fraction of a bin for
         ``n_time_bins``, a number of events for ``event_count`` and µs for ``time_window``;
         ``include_incomplete`` keeps the final partial window of the last two.
+    voxel_grid, time_surface, event_image, bina_rep, exp_decay
+        The representations of :mod:`eventpipe.frames.representations`: ``time_surface`` and
+        ``exp_decay`` take ``tau`` (µs, required), ``overlap`` (µs) and ``include_incomplete`` like
+        ``time_window``; ``bina_rep`` takes ``n_bits`` (N, default 8).
+    frames_dtype
+        How float frames are stored: ``"auto"``, ``"float16"`` or ``"float32"``; unset, the float
+        modes use ``"auto"`` and a plugin's whole non-negative results stay counts.
     """
 
     frames: int | None = None
@@ -111,6 +139,14 @@ class IntegrationSpec:
     time_window: int | None = None
     overlap: float | int = 0
     include_incomplete: bool = False
+    voxel_grid: int | None = None
+    time_surface: int | None = None
+    event_image: bool | None = None
+    bina_rep: int | None = None
+    exp_decay: int | None = None
+    tau: int | None = None
+    n_bits: int = 8
+    frames_dtype: str | None = None
 
     def __post_init__(self) -> None:
         given = [a for a in MODE_ARGUMENTS if getattr(self, a) is not None]
@@ -124,21 +160,27 @@ class IntegrationSpec:
             raise ConfigError(
                 f"Unknown value {self.split_by!r} for argument split_by. Valid values are {{'number', 'time'}}."
             )
-        for a in ("frames", "duration_us", "events_per_frame", "n_time_bins", "event_count", "time_window"):
+        for a in ("frames", "duration_us", "events_per_frame", "n_time_bins", "event_count", "time_window",
+                  "voxel_grid", "time_surface", "bina_rep", "exp_decay"):
             if getattr(self, a) is not None:
                 object.__setattr__(self, a, _positive_int(a, getattr(self, a)))
         if self.fn is not None and not (callable(self.fn) or (isinstance(self.fn, str) and self.fn)):
             raise ConfigError(f"Expected fn as a callable, 'module:function' or a registered name. Got {self.fn!r}.")
+        if self.event_image is not None and self.event_image is not True:
+            raise ConfigError(f"Expected event_image as True. Got {self.event_image!r} instead.")
         self._check_options(arg)
 
     def _check_options(self, arg: str) -> None:
         applies = {
             "split_by": ("frames",),
             "drop_incomplete": ("events_per_frame",),
-            "overlap": ("n_time_bins", "event_count", "time_window"),
-            "include_incomplete": ("event_count", "time_window"),
+            "overlap": ("n_time_bins", "event_count", *_WINDOWED),
+            "include_incomplete": ("event_count", *_WINDOWED),
+            "tau": ("time_surface", "exp_decay"),
+            "n_bits": ("bina_rep",),
+            "frames_dtype": ("fn", "voxel_grid", "time_surface", "bina_rep", "exp_decay"),
         }
-        defaults = {"split_by": "number", "drop_incomplete": False, "overlap": 0, "include_incomplete": False}
+        defaults = {**_DEFAULTS, "tau": None, "frames_dtype": None}
         for option, args in applies.items():
             if getattr(self, option) != defaults[option] and arg not in args:
                 raise ConfigError(f"Argument {option} applies only with {' or '.join(args)}; got it with {arg}.")
@@ -146,7 +188,7 @@ class IntegrationSpec:
         object.__setattr__(self, "overlap", overlap)
         if arg == "n_time_bins" and not 0 <= overlap < 1:
             raise ConfigError(f"Expected overlap (a fraction of a bin) in [0, 1). Got {overlap!r} instead.")
-        if arg in ("event_count", "time_window"):
+        if arg in ("event_count", *_WINDOWED):
             size = getattr(self, arg)
             if arg == "event_count" and not isinstance(overlap, int):
                 raise ConfigError(f"Expected overlap as a whole number of events. Got {overlap!r} instead.")
@@ -156,19 +198,39 @@ class IntegrationSpec:
             if not isinstance(getattr(self, flag), (bool, np.bool_)):
                 raise ConfigError(f"Expected {flag} as True or False. Got {getattr(self, flag)!r} instead.")
             object.__setattr__(self, flag, bool(getattr(self, flag)))
+        if arg in ("time_surface", "exp_decay"):
+            if self.tau is None:
+                raise ConfigError(f"{arg} needs tau, the decay time constant in µs (e.g. tau=\"5ms\").")
+            object.__setattr__(self, "tau", _positive_int("tau", self.tau))
+        n_bits = _positive_int("n_bits", self.n_bits)
+        if not N_BITS[0] <= n_bits <= N_BITS[1]:
+            raise ConfigError(f"Expected n_bits in [{N_BITS[0]}, {N_BITS[1]}]. Got {n_bits} instead.")
+        object.__setattr__(self, "n_bits", n_bits)
+        if self.frames_dtype is not None and self.frames_dtype not in FRAMES_DTYPES:
+            raise ConfigError(f"Unknown value {self.frames_dtype!r} for argument frames_dtype. Valid values are "
+                              f"{{{', '.join(map(repr, FRAMES_DTYPES))}}}.")
 
     @property
     def mode(self) -> str:
         """``number``, ``time``, ``duration``, ``events_per_frame``, ``plugin``, ``n_time_bins``,
-        ``event_count`` or ``time_window``."""
+        ``event_count``, ``time_window`` or a representation (``voxel_grid``, ``time_surface``,
+        ``event_image``, ``bina_rep``, ``exp_decay``)."""
         if self.frames is not None:
             return self.split_by
         return next(_ARGUMENT_MODE[a] for a in MODE_ARGUMENTS[1:] if getattr(self, a) is not None)
 
     @property
     def fixed_frames(self) -> int | None:
-        """T when every sample gets the same number of frames (``frames``, ``n_time_bins``), else None."""
-        return self.frames if self.frames is not None else self.n_time_bins
+        """T when every sample gets the same number of frames (``frames``, ``n_time_bins``,
+        ``voxel_grid``, ``bina_rep``, ``event_image``), else None."""
+        for arg in ("frames", "n_time_bins", "voxel_grid", "bina_rep"):
+            if getattr(self, arg) is not None:
+                return int(getattr(self, arg))
+        return 1 if self.event_image else None
+
+    def frame_size(self, sensor_size: SensorSize) -> SensorSize:
+        """The ``(W, H, C)`` of this spec's frames on ``sensor_size``: one channel for a voxel grid."""
+        return sensor_size._replace(polarities=1) if self.voxel_grid is not None else sensor_size
 
     @cached_property
     def plugin(self) -> Plugin | None:
@@ -178,6 +240,9 @@ class IntegrationSpec:
     @property
     def name(self) -> str:
         """Readable store name, e.g. ``frames_number_20_split_by_number`` or ``duration_10000us``."""
+        return self._mode_name() + (f"_{self.frames_dtype}" if self.frames_dtype else "")
+
+    def _mode_name(self) -> str:
         mode = self.mode
         if mode in SPLIT_BY:
             return f"frames_number_{self.frames}_split_by_{mode}"
@@ -189,8 +254,14 @@ class IntegrationSpec:
             plugin = typing.cast(Plugin, self.plugin)
             digest = hashlib.sha256(f"{plugin.qualname}\n{plugin.source_sha256}".encode()).hexdigest()
             return f"plugin_{plugin.short_name}_{digest[:10]}"
-        unit = "us" if mode == "time_window" else ""
+        if mode == "event_image":
+            return mode
+        if mode == "bina_rep":
+            return f"bina_rep_{self.bina_rep}_bits_{self.n_bits}"
+        unit = "us" if mode in _WINDOWED else ""
         name = f"{mode}_{getattr(self, mode)}{unit}"
+        if self.tau is not None:
+            name += f"_tau_{self.tau}us"
         if self.overlap:
             name += f"_overlap_{_fmt(self.overlap)}{unit}"
         return name + ("_include_incomplete" if self.include_incomplete else "")
@@ -205,9 +276,11 @@ class IntegrationSpec:
         out: dict[str, Any] = {"mode": mode, arg: value}
         if mode in SPLIT_BY:
             out["split_by"] = mode
-        for option in ("drop_incomplete", "overlap", "include_incomplete"):
+        for option in ("drop_incomplete", "overlap", "include_incomplete", "tau", "frames_dtype"):
             if getattr(self, option):
                 out[option] = getattr(self, option)
+        if self.n_bits != _DEFAULTS["n_bits"]:
+            out["n_bits"] = self.n_bits
         return out
 
     @classmethod
@@ -245,9 +318,13 @@ class IntegrationSpec:
             return slicing.by_time_bins(t, self.n_time_bins, self.overlap)  # type: ignore[arg-type]
         if mode == "event_count":
             return slicing.by_event_count(n, self.event_count, int(self.overlap), self.include_incomplete)  # type: ignore[arg-type]
-        if mode == "time_window":
-            return slicing.by_time_window(t, self.time_window, self.overlap, self.include_incomplete)  # type: ignore[arg-type]
-        raise ConfigError(f"Integration mode {mode!r} has no slices; it is computed by its plugin.")
+        if mode in _WINDOWED:
+            return slicing.by_time_window(t, getattr(self, mode), self.overlap, self.include_incomplete)
+        if mode == "event_image":
+            return np.zeros(1, dtype=np.int64), np.full(1, n, dtype=np.int64)
+        if mode == "bina_rep":
+            return slicing.by_time_bins(t, self.bina_rep * self.n_bits)  # type: ignore[operator]
+        raise ConfigError(f"Integration mode {mode!r} has no slices; it is computed by its plugin or kernel.")
 
     def command_line(self) -> list[str] | None:
         """The ``eventpipe prepare`` options that give this spec, or None where the CLI cannot name it
@@ -268,25 +345,46 @@ class IntegrationSpec:
     def __call__(
         self, events: Any, sensor_size: SensorSize | Sequence[int], sample: str | None = None
     ) -> np.ndarray:
-        """Frames ``[T, P, H, W]`` of one sample, smallest unsigned dtype; errors name ``sample``.
+        """Frames ``[T, C, H, W]`` of one sample (``C`` of :meth:`frame_size`): counts in the smallest
+        unsigned dtype, or float16/float32 for the float modes; errors name ``sample``.
 
-        Validates the events, slices them by the mode, then counts (or calls the plugin).
+        Validates the events, slices them by the mode, then counts (or calls the plugin or kernel).
         """
         size = SensorSize.parse(sensor_size)
         ev = as_event_array(events, size, sample)
+        mode = self.mode
         if self.plugin is not None:
             check(ev, size, sample)
-            return self.plugin(ev, size, sample)
+            return self.plugin(ev, size, sample, self.frames_dtype)
+        if mode == "voxel_grid":
+            check(ev, size, sample)
+            return float_frames(representations.voxel_grid(ev, size, self.voxel_grid), self._float_dtype)  # type: ignore[arg-type]
         starts, stops = self.slices(ev["t"])
-        return accumulate(ev, size, starts, stops, sample)
+        if mode == "time_surface":
+            check(ev, size, sample)
+            surfaces = representations.time_surface(ev, size, stops, self.time_surface, self.tau)  # type: ignore[arg-type]
+            return float_frames(surfaces, self._float_dtype)
+        if mode == "exp_decay":
+            check(ev, size, sample)
+            decayed = representations.exp_decay(ev, size, starts, stops, self.exp_decay, self.overlap, self.tau)  # type: ignore[arg-type]
+            return float_frames(decayed, self._float_dtype)
+        counts = accumulate(ev, size, starts, stops, sample)
+        if mode == "bina_rep":
+            return float_frames(representations.bina_rep(counts, self.bina_rep, self.n_bits), self._float_dtype)  # type: ignore[arg-type]
+        return counts
+
+    @property
+    def _float_dtype(self) -> str:
+        return self.frames_dtype or "auto"
 
 
 _UNITS_US = {"us": 1, "µs": 1, "ms": 1_000, "s": 1_000_000}
-DURATION_KEYS = ("duration_us", "time_window")
+DURATION_KEYS = ("duration_us", "time_window", "time_surface", "exp_decay", "tau")
 """Options in µs that also take a number with a unit (``"10ms"``)."""
 CLI_FLAGS = {"fn": "--integrate", "duration_us": "--duration"}
 """Command-line flags that are not ``--`` + the option name with dashes."""
-_DEFAULTS: dict[str, Any] = {"split_by": "number", "drop_incomplete": False, "overlap": 0, "include_incomplete": False}
+_DEFAULTS: dict[str, Any] = {"split_by": "number", "drop_incomplete": False, "overlap": 0, "include_incomplete": False,
+                             "n_bits": 8}
 OPTIONS = (*MODE_ARGUMENTS, *_OPTIONS)
 """Every integration option, by its field name."""
 

@@ -38,11 +38,14 @@ class ToFrames(Transform):
     spec
         A ready :class:`~eventpipe.frames.IntegrationSpec`, instead of integration options.
     dtype
-        Tensor dtype of the result (float32 by default); ``None`` keeps the integer count ndarray.
+        Tensor dtype of the result (float32 by default); ``None`` keeps the ndarray (counts, or the
+        float16/float32 frames of a float mode).
     **integration
         The options of :func:`eventpipe.frames.integration_spec`, one mode exactly: ``frames``
         (+ ``split_by``), ``duration_us``, ``events_per_frame`` (+ ``drop_incomplete``), ``fn``,
-        ``n_time_bins``, ``event_count``, ``time_window`` (+ ``overlap``, ``include_incomplete``).
+        ``n_time_bins``, ``event_count``, ``time_window`` (+ ``overlap``, ``include_incomplete``),
+        the representations ``voxel_grid``, ``time_surface`` and ``exp_decay`` (+ ``tau``),
+        ``event_image``, ``bina_rep`` (+ ``n_bits``), and ``frames_dtype`` for the float ones.
 
     >>> from eventpipe.events import make_events
     >>> ev = make_events(t=[0, 1, 2, 3], x=[0, 1, 1, 1], y=[0, 0, 0, 1], p=[1, 0, 0, 1])

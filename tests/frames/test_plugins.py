@@ -60,6 +60,10 @@ def fractional(events, H, W):
     return np.full((1, 2, H, W), 0.5)
 
 
+def not_finite(events, H, W):
+    return np.full((1, 2, H, W), np.nan)
+
+
 def negative(events, H, W):
     return -np.ones((1, 2, H, W), dtype=np.int64)
 '''
@@ -105,13 +109,21 @@ def test_callable_plugin_and_identity(plugin_module: str) -> None:
     ("fn", "pattern"),
     [
         ("wrong_shape", r"returned shape \(2, 2, 4, 4\); expected \[T, P, H, W\] = \[T, 2, 3, 4\]"),
-        ("fractional", "non-integer values"),
+        ("not_finite", "returned NaN or infinite values; frames must be finite"),
         ("negative", "negative value -1"),
     ],
 )
 def test_bad_results_are_named(plugin_module: str, fn: str, pattern: str) -> None:
     with pytest.raises(ConfigError, match=pattern):
         IntegrationSpec(fn=f"{plugin_module}:{fn}")(EVENTS, S, sample="test[2]")
+
+
+def test_fractional_results_are_float_frames(plugin_module: str) -> None:
+    frames = IntegrationSpec(fn=f"{plugin_module}:fractional")(EVENTS, S)
+    assert frames.dtype == np.float16 and frames.max() == 0.5  # "auto": 0.5 is exact in float16
+    wide = IntegrationSpec(fn=f"{plugin_module}:halves", frames_dtype="float32")
+    assert wide(EVENTS, S).dtype == np.float32  # whole numbers too, when the user asks for floats
+    assert wide.name.endswith("_float32") and wide.fingerprint_parts() != IntegrationSpec(fn=wide.fn).fingerprint_parts()
 
 
 def test_plugin_input_is_validated(plugin_module: str) -> None:

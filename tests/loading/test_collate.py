@@ -64,7 +64,7 @@ def test_collate_matches_torch_pad_sequence_on_frames() -> None:
     assert y.tolist() == [0, 1, 2, 3]
 
 
-@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32, np.float64])
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float16, np.float32, np.float64])
 def test_collate_keeps_dtype_and_accepts_numpy(dtype: type) -> None:
     batch = [(np.full((t, 2, 3, 3), 2, dtype=dtype), np.int32(t)) for t in (2, 4)]
     x, y, lengths = pad_sequence_collate(batch)
@@ -73,6 +73,24 @@ def test_collate_keeps_dtype_and_accepts_numpy(dtype: type) -> None:
     assert int(x[0, 2:].sum()) == 0 and int(x[0, :2].sum()) == 2 * 2 * 9 * 2
     xt, _, mask = pad_sequence_collate_time_first(batch)
     assert xt.dtype == x.dtype and mask.shape == (4, 2)
+
+
+def test_float_representations_collate_with_their_signs_and_fractions() -> None:
+    from eventpipe.transforms import ToFrames
+
+    rng = np.random.default_rng(0)
+    samples = []
+    for n in (50, 80):
+        ev = make_events(t=np.sort(rng.integers(0, 10_000, n)), x=rng.integers(0, 5, n), y=rng.integers(0, 4, n),
+                         p=rng.integers(0, 2, n))
+        samples.append((ToFrames((5, 4, 2), voxel_grid=3, dtype=None)(ev), 0))
+        samples.append((ToFrames((5, 4, 2), exp_decay=2_000, tau=500, dtype=None)(ev)[:, :1], 1))
+    x, _, lengths = pad_sequence_collate(samples)
+    assert x.dtype == torch.float16 and x.shape[1:] == (max(lengths.tolist()), 1, 4, 5)
+    for i, (frames, _) in enumerate(samples):
+        assert torch.equal(x[i, : len(frames)], torch.from_numpy(frames))
+        assert not x[i, len(frames):].any()
+    assert (x < 0).any() and (x != x.round()).any()  # the voxel grids' signs, the fractions of both
 
 
 def test_time_first_is_transpose_and_mask() -> None:

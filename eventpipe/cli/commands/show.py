@@ -30,6 +30,14 @@ def show_command(
     time_window: integration.TimeWindow = None,
     overlap: integration.Overlap = 0.0,
     include_incomplete: integration.IncludeIncomplete = False,
+    voxel_grid: integration.VoxelGrid = None,
+    time_surface: integration.TimeSurface = None,
+    event_image: integration.EventImage = False,
+    bina_rep: integration.BinaRep = None,
+    exp_decay: integration.ExpDecay = None,
+    tau: integration.Tau = None,
+    n_bits: integration.NBits = 8,
+    frames_dtype: integration.FramesDtype = None,
     events_view: Annotated[
         Literal["auto", "scatter", "montage"],
         typer.Option("--events-view", help="Without an integration mode: an x-y-t scatter (PNG) or a time-binned "
@@ -43,8 +51,10 @@ def show_command(
     prepare: Annotated[bool, typer.Option("--prepare", help="Build the store first if it is missing.")] = False,
 ) -> None:
     """Draw sample INDEX of NAME: frames as a GIF or PNG grid (ON and OFF in two colours, frame index and
-    label in the title); without a frames option, the raw events as an x-y-t scatter or time-binned montage."""
+    label in the title; float representations such as --voxel-grid or --time-surface with a colour
+    scale); without a frames option, the raw events as an x-y-t scatter or time-binned montage."""
     from eventpipe.datasets import dataset_class
+    from eventpipe.frames.spec import FLOAT_MODES
     from eventpipe.sources import get_dataset
     from eventpipe.viz import render_sample
 
@@ -62,7 +72,8 @@ def show_command(
     mode = "events" if ds.spec is None else ds.spec.name
     title = f"{info.name} {split}[{index}] label {label} ({label_name})\n{mode}"
     path = render_sample(
-        sample, out, sensor_size=ds.sensor_size, title=title, events_view=events_view, bins=bins, fps=fps, scale=scale
+        sample, out, sensor_size=ds.sensor_size, title=title, events_view=events_view, bins=bins, fps=fps, scale=scale,
+        values=ds.spec is not None and ds.spec.mode in FLOAT_MODES and ds.spec.mode != "plugin",
     )
     typer.echo(f"wrote {path}")
 

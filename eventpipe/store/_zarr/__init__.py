@@ -12,7 +12,8 @@ The stores use only the names below; the modules inside are layered without cycl
   Zarr's own API);
 - whole chunks, each ending with its CRC-32C: :func:`blosc_array`, :func:`read_range`,
   :func:`read_whole` (1-D Blosc arrays); :func:`counts_array`, :func:`read_counts` (arrays of counts
-  through the sparse counts codec); :func:`check_chunks` (every chunk of an array there and sound).
+  through the sparse counts codec); :func:`floats_array` (float frames through ``zstd``, also read by
+  :func:`read_counts`); :func:`check_chunks` (every chunk of an array there and sound).
 
 Importing this package does not import Zarr.
 """
@@ -21,6 +22,7 @@ from eventpipe.store._zarr.chunks import (
     blosc_array,
     check_chunks,
     counts_array,
+    floats_array,
     read_counts,
     read_range,
     read_whole,
@@ -43,6 +45,7 @@ __all__ = [
     "child_arrays",
     "counts_array",
     "create_store",
+    "floats_array",
     "group_metadata",
     "open_array",
     "read_counts",

@@ -13,6 +13,9 @@ Zarr's own). Two kinds of arrays:
   :mod:`~eventpipe.store._zarr.sparse_counts` codec + ``crc32c`` (:func:`counts_array`,
   :func:`read_counts`): the frames store's. Every chunk is stored, zeros too (Zarr's
   ``write_empty_chunks``); an edge chunk needs no padding, since the codec does not encode trailing zeros.
+- Arrays of float frames chunked along axis 0 only, through ``bytes`` (little endian) + ``zstd`` +
+  ``crc32c``, Zarr's standard codecs (:func:`floats_array`; :func:`read_counts` reads them too).
+  The edge chunk is padded with zeros, as Zarr does.
 
 Every chunk ends with the CRC-32C of the bytes before it (Zarr's ``crc32c`` codec: 4 bytes, little
 endian), and every chunk of such an array is stored, so a missing chunk or one whose checksum fails
@@ -250,6 +253,65 @@ def counts_array(path: str, data: np.ndarray, chunks: Sequence[int]) -> tuple[Ar
     return metadata, writes
 
 
+FLOATS_LEVEL = 3
+"""zstd level of float frames chunks (zstd's default)."""
+
+
+def floats_array(path: str, data: np.ndarray, chunks: Sequence[int]) -> tuple[ArrayV3Metadata, list[tuple[str, bytes]]]:
+    """The metadata and encoded chunks ``(key, bytes)`` of the array at ``path`` holding the float
+    frames ``data``, in ``chunks`` (whole along every axis but the first) through ``bytes`` + ``zstd``
+    + ``crc32c``: what Zarr's ``create_array`` and ``array[...] = data`` would store with
+    ``write_empty_chunks``, byte for byte."""
+    from numcodecs import Zstd
+    from zarr.codecs import BytesCodec, Crc32cCodec, ZstdCodec
+
+    data = np.ascontiguousarray(data, dtype=data.dtype.newbyteorder("<"))
+    metadata = array_metadata(data.shape, data.dtype, chunks,
+                              [BytesCodec(), ZstdCodec(level=FLOATS_LEVEL, checksum=False), Crc32cCodec()])
+    codec = Zstd(level=FLOATS_LEVEL, checksum=False)
+    step = chunks[0]
+    rest = (0,) * (data.ndim - 1)
+    writes = []
+    for i, start in enumerate(range(0, len(data), step)):
+        block = data[start:start + step]
+        if len(block) < step:
+            block = np.concatenate([block, np.zeros((step - len(block), *block.shape[1:]), dtype=data.dtype)])
+        writes.append((f"{path}/{metadata.encode_chunk_key((i, *rest))}", with_checksum(codec.encode(block))))
+    return metadata, writes
+
+
+def _is_zstd(arr: zarr.Array) -> bool:
+    """True when ``arr``'s chunks are plain little-endian bytes through zstd and ``crc32c``, decoded here."""
+    from zarr.codecs import BytesCodec, ZstdCodec
+
+    chain = list(getattr(arr.metadata, "codecs", ()))
+    return (len(chain) == 3 and isinstance(chain[0], BytesCodec) and isinstance(chain[1], ZstdCodec)
+            and _has_checksum(arr) and (chain[0].endian is None or chain[0].endian.value == "little")
+            and arr.metadata.dtype.to_native_dtype().byteorder in "<|=")
+
+
+def _read_zstd(arr: zarr.Array, start: int, stop: int, out: np.ndarray) -> None:
+    """Elements ``[start, stop)`` of the zstd array ``arr`` (see :func:`read_counts`) into ``out``."""
+    from numcodecs import Zstd
+
+    codec = Zstd()
+    dtype = arr.metadata.dtype.to_native_dtype()
+    per_chunk = int(np.prod(arr.chunks))
+    first, last = start // per_chunk, (stop - 1) // per_chunk
+    keys = chunk_keys(arr, first, last)
+    flat = out.reshape(-1)
+    for c, key, buf in zip(range(first, last + 1), keys, get_objects([(arr.store, k) for k in keys]), strict=True):
+        payload = _checked(arr, key, buf)
+        try:
+            values = np.frombuffer(codec.decode(payload), dtype=dtype)
+        except (RuntimeError, ValueError, TypeError) as exc:
+            raise _corrupt(arr, key, f"cannot be decoded ({exc})") from exc
+        if len(values) != per_chunk:
+            raise _corrupt(arr, key, f"decodes to {len(values)} values, expected {per_chunk}")
+        lo, hi = max(start, c * per_chunk), min(stop, (c + 1) * per_chunk)
+        flat[lo - start:hi - start] = values[lo - c * per_chunk:hi - c * per_chunk]
+
+
 def read_counts(arr: zarr.Array, start: int, stop: int, out: np.ndarray) -> None:
     """Elements ``[start, stop)`` of ``arr`` in C order (an array chunked along axis 0 only) into ``out``
     (that many elements, any shape). Sparse-count chunks are decoded straight into ``out`` when it is
@@ -258,6 +320,9 @@ def read_counts(arr: zarr.Array, start: int, stop: int, out: np.ndarray) -> None
     from eventpipe.store._zarr.sparse_counts import SparseCountsCodec, decode_into
 
     if stop <= start:
+        return
+    if _is_zstd(arr):
+        _read_zstd(arr, start, stop, out)
         return
     chain = list(getattr(arr.metadata, "codecs", ()))
     direct = out.dtype.kind in "iu" or out.dtype in (np.float32, np.float64)

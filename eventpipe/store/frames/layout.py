@@ -9,8 +9,8 @@ One store per :class:`~eventpipe.frames.IntegrationSpec`, at ``root/<dataset>/fr
     │                                     blocks, fingerprint,
     │                                     eventpipe_version; when finished also num_samples,
     │                                     num_frames, dtype, max_count, complete
-    ├── blocks/<split>/b00000/frames  fixed T: uint [n_b, T, P, H, W], one chunk per sample;
-    │                                 variable T: uint [F_b, P, H, W], the block's samples' frames
+    ├── blocks/<split>/b00000/frames  fixed T: [n_b, T, P, H, W], one chunk per sample;
+    │                                 variable T: [F_b, P, H, W], the block's samples' frames
     │                                 one after the other; attrs n_frames, dtype, max_count,
     │                                 complete (written last, in one metadata write)
     └── <split>/                      written once every block is complete
@@ -25,13 +25,16 @@ only unfinished blocks. Blocks are planned from the events store's offsets alone
 :data:`BLOCK_EVENTS` events each, :func:`plan_blocks`), so the store is the same for any number of
 workers.
 
-Counts are unsigned integers. Each block is stored in the smallest dtype that holds its counts
-(:func:`block_dtype`); readers widen every sample to the store's ``dtype`` (:func:`store_dtype`, the
-widest block's), so all samples of a store share one dtype. Chunks are encoded by the sparse counts
-codec (:mod:`eventpipe.store._zarr.sparse_counts`), registered with Zarr under the name
-``eventpipe.sparse_counts``: any Zarr reader with eventpipe installed opens the arrays.
+Frames are counts (unsigned integers) or floats (float16 or float32: a float representation or a
+plugin's fractional frames, see :func:`eventpipe.frames.accumulate.float_frames`). Each block is
+stored in the smallest dtype that holds its frames (:func:`block_dtype`); readers convert every
+sample to the store's ``dtype`` (:func:`store_dtype`, all blocks' dtypes promoted together), so all
+samples of a store share one dtype. Count chunks are encoded by the sparse counts codec
+(:mod:`eventpipe.store._zarr.sparse_counts`), registered with Zarr under the name
+``eventpipe.sparse_counts``: any Zarr reader with eventpipe installed opens the arrays. Float
+chunks go through Zarr's standard ``bytes`` + ``zstd``. Both end with a CRC-32C.
 
-The fingerprint (:func:`frames_fingerprint`) covers the spec, the plugin's identity, the events
+The fingerprint (:func:`frames_fingerprint`) covers the spec (``frames_dtype`` included), the plugin's identity, the events
 store's fingerprint, the sensor and the schema version. A store whose fingerprint differs from the
 one a run would write is never reused.
 """
@@ -106,13 +109,14 @@ def block_path(split: str, block: int) -> str:
 
 
 def block_dtype(frames: Iterable[np.ndarray]) -> np.dtype[Any]:
-    """The dtype a block of samples' ``frames`` is stored in: their dtypes promoted together, uint8 at least."""
+    """The dtype a block of samples' ``frames`` is stored in: their dtypes promoted together, uint8 at
+    least (counts and floats together give a float wide enough for both)."""
     return np.result_type(np.uint8, *(f.dtype for f in frames))
 
 
-def store_dtype(itemsize: int) -> np.dtype[Any]:
-    """The dtype every sample of a store is read in: unsigned, ``itemsize`` bytes (the widest block's)."""
-    return np.dtype(f"u{itemsize}")
+def store_dtype(dtypes: Iterable[str]) -> np.dtype[Any]:
+    """The dtype every sample of a store is read in: its blocks' ``dtypes`` promoted together."""
+    return np.result_type(np.uint8, *(np.dtype(d) for d in dtypes))
 
 
 def block_chunks(shape: Sequence[int], dtype: np.dtype[Any], fixed_t: int | None) -> tuple[int, ...]:

@@ -5,8 +5,8 @@ labels and metadata; cheap to pickle into worker processes.
 >>> frames, label = fs.split("train")[0]                    # doctest: +SKIP
 
 A sample's frames are a range of its block's frames array: its chunks are fetched and decoded
-directly (:func:`~eventpipe.store._zarr.read_counts`), into a float array too, so the float32 frames
-a DataLoader returns come out of one pass. Both classes pickle as their location and attributes only.
+directly (:func:`~eventpipe.store._zarr.read_counts`, counts or floats), into a float array too, so
+the float32 frames a DataLoader returns come out of one pass. Both classes pickle as their location and attributes only.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class FramesStore(FinishedStore):
 
     @property
     def dtype(self) -> np.dtype[Any]:
-        """The unsigned dtype every sample is returned in."""
+        """The dtype every sample is returned in: unsigned counts, or float16/float32 float frames."""
         return np.dtype(self.attrs["dtype"])
 
     @property
@@ -111,9 +111,9 @@ class FramesSplit(IndexedSplit):
         return arr
 
     def frames(self, i: int, out: np.ndarray | None = None) -> np.ndarray:
-        """Frames ``[T, P, H, W]`` of sample ``i``: unsigned counts in the store's dtype, or written
-        into ``out`` (C-contiguous, that shape; a float dtype, e.g. a float32 tensor's array, or an
-        integer dtype that holds the store's counts)."""
+        """Frames ``[T, P, H, W]`` of sample ``i`` in the store's dtype (counts or floats), or written
+        into ``out`` (C-contiguous, that shape; a float dtype, e.g. a float32 tensor's array, or, for
+        counts, an integer dtype that holds them)."""
         i = self._check(i)
         index = self._load()
         j = int(np.searchsorted(index["block_samples"], i, side="right")) - 1
@@ -129,7 +129,7 @@ class FramesSplit(IndexedSplit):
         elif out.shape != (stop - start, *arr.shape[-3:]):
             raise ValueError(f"out has shape {out.shape}; sample {i} has shape {(stop - start, *arr.shape[-3:])}")
         elif not np.can_cast(self.dtype, out.dtype, "safe") and out.dtype.kind != "f":
-            raise ValueError(f"out has dtype {out.dtype}, too narrow for counts stored as {self.dtype}")
+            raise ValueError(f"out has dtype {out.dtype}, too narrow for frames stored as {self.dtype}")
         frame = int(np.prod(arr.shape[-3:]))  # elements per frame
         read_counts(arr, start * frame, stop * frame, out)
         return out

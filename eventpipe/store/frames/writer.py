@@ -22,7 +22,7 @@ import numpy as np
 
 from eventpipe.errors import StoreSchemaError
 from eventpipe.events import SensorSize
-from eventpipe.store._zarr import counts_array, create_store, write_nodes
+from eventpipe.store._zarr import counts_array, create_store, floats_array, write_nodes
 from eventpipe.store.frames.layout import (
     BLOCKS,
     IDENTITY,
@@ -121,9 +121,9 @@ def completed_blocks(location: StoreLike, split: str, n_blocks: int) -> set[int]
 def write_block(
     location: StoreLike, split: str, block: int, frames: Sequence[np.ndarray], sensor: SensorSize, fixed_t: int | None
 ) -> None:
-    """Write the frames of one block (one ``[T, P, H, W]`` array per sample) and mark it complete,
-    with its summary (frames per sample, dtype, max count, bytes before compression) in the block's
-    attributes, where :func:`finalize` reads it."""
+    """Write the frames of one block (one ``[T, P, H, W]`` array per sample: counts or floats) and
+    mark it complete, with its summary (frames per sample, dtype, largest value, bytes before
+    compression) in the block's attributes, where :func:`finalize` reads it."""
     shape = sensor.frame_shape(0)[1:]
     n_frames = [int(len(f)) for f in frames]
     dtype = block_dtype(frames)
@@ -133,12 +133,13 @@ def write_block(
         data = np.concatenate([f.astype(dtype, copy=False) for f in frames]) if sum(n_frames) else np.zeros((0, *shape), dtype)
     path = block_path(split, block)
     remove(join(location, path))  # what an interrupted attempt left, if anything
-    metadata, chunks = counts_array(f"{path}/frames", data, block_chunks(data.shape, dtype, fixed_t))
+    encode = floats_array if dtype.kind == "f" else counts_array
+    metadata, chunks = encode(f"{path}/frames", data, block_chunks(data.shape, dtype, fixed_t))
     write_nodes(location, [(f"{path}/frames", metadata)], chunks)
     summary = {
         "n_frames": n_frames,
         "dtype": dtype.name,
-        "max_count": int(data.max()) if data.size else 0,
+        "max_count": (float(data.max()) if dtype.kind == "f" else int(data.max())) if data.size else 0,
         "nbytes": int(data.nbytes),
     }
     mark_complete(normalize(location), path, summary)
@@ -161,7 +162,8 @@ def finalize(
         raise StoreSchemaError(f"{loc}: the frames store's root metadata is missing or unreadable; run prepare again.")
     num_samples: dict[str, int] = {}
     num_frames: dict[str, int] = {}
-    itemsize, max_count = 1, 0
+    dtypes: list[str] = []
+    max_count: float = 0
     for split in header.splits:
         bounds = list(header.blocks[split])
         counts: list[int] = []
@@ -172,8 +174,8 @@ def finalize(
                 raise StoreSchemaError(f"{loc}: block {split}/{j} is not complete; run prepare again.")
             counts += attrs["n_frames"]
             block_frames.append(block_frames[-1] + sum(attrs["n_frames"]))
-            itemsize = max(itemsize, np.dtype(attrs["dtype"]).itemsize)
-            max_count = max(max_count, int(attrs["max_count"]))
+            dtypes.append(attrs["dtype"])
+            max_count = max(max_count, attrs["max_count"])
         offsets = np.zeros(len(counts) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
         index = {
@@ -191,4 +193,4 @@ def finalize(
         num_samples[split] = len(counts)
         num_frames[split] = int(offsets[-1])
     return mark_complete(loc, "", {**root_attrs, "num_samples": num_samples, "num_frames": num_frames,
-                                   "dtype": store_dtype(itemsize).name, "max_count": max_count})
+                                   "dtype": store_dtype(dtypes).name, "max_count": max_count})
