@@ -1,7 +1,10 @@
-"""Benchmark of the multi-step LIF neuron: forward + backward through time on ``[T, N, C, H, W]``.
+"""Benchmark of the LIF neuron: forward + backward through time on ``[T, N, C, H, W]``.
 
-On the CPU the fused torch backend is timed against autograd through a plain per-step loop
-(:func:`eventpipe.snn.dynamics.multistep_loop`) in the same run. On a GPU every GPU backend of
+On the CPU, in the same run: the multi-step path (the fused torch and numba backends, autograd through a plain
+per-step loop, :func:`eventpipe.snn.dynamics.multistep_loop`) and the single-step path (``LIFNode`` in
+``step_mode="s"`` called once per step, and the fused kernel run one step per call), each against a baseline:
+SpikingJelly's ``LIFNode`` in the same step mode when ``spikingjelly`` is installed, else the per-step
+autograd loop written from its equations. On a GPU every GPU backend of
 :data:`eventpipe.snn.backends.BACKENDS` that can run here is timed against the torch backend, in float32 and
 float16, and each row's achieved memory bandwidth is reported as a fraction of the device's peak, measured in
 the same run as a device-to-device copy.
@@ -14,7 +17,10 @@ state vectors are negligible).
 from __future__ import annotations
 
 import functools
+import importlib
+import importlib.metadata
 import math
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -23,18 +29,28 @@ import torch
 
 from eventpipe.bench.report import best_time
 from eventpipe.errors import ConfigError, EventpipeError
-from eventpipe.snn.backends import BACKENDS, check_backend, run_multistep
+from eventpipe.snn.backends import BACKENDS, check_backend, run_multistep, run_step
+from eventpipe.snn.cpu.backend import numba_multistep
 from eventpipe.snn.dynamics import NeuronSpec, multistep_loop
 from eventpipe.snn.fused import fused_multistep
 from eventpipe.snn.models import DVSGestureNet
-from eventpipe.snn.neuron import BaseNode
+from eventpipe.snn.neuron import BaseNode, LIFNode
 
-__all__ = ["FULL_SHAPE", "GPU_SHAPE", "SMALL_SHAPE", "bench_neurons", "device_copy_bandwidth", "gesture_shapes"]
+__all__ = [
+    "FULL_SHAPE",
+    "GPU_SHAPE",
+    "SMALL_SHAPE",
+    "bench_neurons",
+    "device_copy_bandwidth",
+    "gesture_shapes",
+    "spikingjelly_lif",
+]
 
 FULL_SHAPE = (20, 16, 128, 32, 32)
 SMALL_SHAPE = (20, 2, 64, 32, 32)
 GPU_SHAPE = (16, 64, 65536)  # [T, N, C]: a wide fully connected layer
 _PASSES = 6  # sequence-sized reads and writes of a fused forward + backward pass
+_GPU_ONLY = ("cupy", "triton")  # the backends of the GPU section
 
 
 def _synchronized(fn: Callable[[], Any], device: torch.device) -> Callable[[], None]:
@@ -100,6 +116,79 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {lines[0] if lines else ''}"
 
 
+def spikingjelly_lif(step_mode: str) -> tuple[Callable[[torch.Tensor], torch.Tensor] | None, str]:
+    """SpikingJelly's ``LIFNode(tau=2)`` (sigmoid surrogate, hard reset) in ``step_mode`` as ``x_seq -> spikes``
+    (one call per step in ``"s"``), and its version; ``(None, why not)`` when it cannot be imported."""
+    try:
+        neuron = importlib.import_module("spikingjelly.activation_based.neuron")
+        surrogate = importlib.import_module("spikingjelly.activation_based.surrogate")
+    except ImportError as exc:  # not installed, or one of its dependencies is missing
+        return None, _first_line(exc)
+    node = neuron.LIFNode(tau=2.0, surrogate_function=surrogate.Sigmoid(alpha=4.0), step_mode=step_mode)
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        node.reset()
+        if step_mode == "m":
+            return node(x)
+        return torch.stack([node(xt) for xt in x])
+
+    return run, f"spikingjelly {importlib.metadata.version('spikingjelly')}"
+
+
+def _eventpipe_single_step(x: torch.Tensor) -> torch.Tensor:
+    """``LIFNode(step_mode="s")`` called once per step, as a SpikingJelly loop would."""
+    node = LIFNode(tau=2.0, step_mode="s")
+    return torch.stack([node(xt) for xt in x])
+
+
+def _kernel_per_step(x: torch.Tensor, spec: NeuronSpec) -> torch.Tensor:
+    """The fused kernel run one step per call (:func:`eventpipe.snn.backends.run_step`), carrying the state."""
+    spikes, v = [], None
+    for xt in x:
+        s, v = run_step(xt, spec, v)
+        spikes.append(s)
+    return torch.stack(spikes)
+
+
+def _cpu_section(
+    add: Callable[..., float], rows: list[dict[str, Any]], spec: NeuronSpec, baseline: bool
+) -> dict[str, Any]:
+    """Rows of both step modes on the CPU, each path as a multiple of the baseline in the same step mode."""
+    cpu = torch.device("cpu")
+    numba_multistep(torch.zeros(2, 2), spec)  # compile (or load) the kernels outside the timing
+    info: dict[str, Any] = {"threads": torch.get_num_threads(), "load_average": list(os.getloadavg())}
+    speedups: dict[str, dict[str, float]] = {}
+    for mode, label, paths in (
+        ("m", "multi-step", [
+            ("loop (autograd per step)", lambda x: multistep_loop(x, spec)[0]),
+            ("torch (fused)", lambda x: fused_multistep(x, spec)[0]),
+            ("numba (fused)", lambda x: numba_multistep(x, spec)[0]),
+        ]),
+        ("s", "single-step", [
+            ("LIFNode step_mode='s' per step", _eventpipe_single_step),
+            ("fused kernel per step (run_step)", functools.partial(_kernel_per_step, spec=spec)),
+        ]),
+    ):  # fmt: skip
+        reference, name = spikingjelly_lif(mode) if baseline else (None, "not asked for")
+        if reference is None:  # the loop is the baseline: not timed twice
+            info["baseline"] = f"per-step autograd loop ({name})"
+            reference = paths.pop(0)[1] if mode == "m" else (lambda x: multistep_loop(x, spec)[0])
+        else:
+            info["baseline"] = name
+        t_ref = add(cpu, f"{label}: baseline ({info['baseline']})", torch.float32, reference)
+        if mode == "m":
+            info["loop_ms"] = t_ref * 1e3
+        speedups[label] = {}
+        for path, impl in paths:
+            seconds = add(cpu, f"{label}: {path}", torch.float32, impl)
+            if path.startswith("loop"):
+                info["loop_ms"] = seconds * 1e3
+            rows[-1]["vs_baseline"] = t_ref / seconds
+            speedups[label][path] = t_ref / seconds
+    info["vs_baseline"] = speedups
+    return info
+
+
 def bench_neurons(
     shape: tuple[int, ...] = FULL_SHAPE,
     *,
@@ -107,6 +196,7 @@ def bench_neurons(
     cpu: bool = True,
     gpu: bool = True,
     gpu_shapes: list[tuple[int, ...]] | None = None,
+    baseline: bool = True,
 ) -> dict[str, Any]:
     """Time LIF (tau 2, hard reset, sigmoid surrogate) forward + backward; returns a plain dict.
 
@@ -118,6 +208,8 @@ def bench_neurons(
         Timed repetitions per variant (the best is reported, after one warm-up call).
     cpu, gpu:
         Which device sections to run (the GPU one only when PyTorch sees a CUDA device).
+    baseline:
+        Time SpikingJelly as the CPU baseline when it can be imported (else the per-step autograd loop).
     gpu_shapes:
         More shapes for the GPU section, after ``shape``. Each is timed in float32 and float16 on the torch
         backend and on every GPU backend of :data:`eventpipe.snn.backends.BACKENDS` that can run here; the
@@ -132,6 +224,7 @@ def bench_neurons(
         "neuron": "LIF tau=2, hard reset, sigmoid surrogate",
         "rows": [],
         "cpu_speedup": None,
+        "cpu": None,
         "gpu": None,
     }
     rows: list[dict[str, Any]] = result["rows"]
@@ -143,7 +236,9 @@ def bench_neurons(
         impl: Callable[[torch.Tensor], torch.Tensor],
         dims: tuple[int, ...] = tuple(shape),
     ) -> float:
-        seconds = best_time(_fwd_bwd(impl, dims, dtype, device), repeat=repeat)
+        run = _fwd_bwd(impl, dims, dtype, device)
+        run()  # warm-up: compilation, caches, the allocator
+        seconds = best_time(run, repeat=repeat)
         moved = _PASSES * math.prod(dims) * torch.empty((), dtype=dtype).element_size()
         rows.append({
             "shape": "x".join(map(str, dims)),
@@ -158,11 +253,9 @@ def bench_neurons(
     fused = lambda x: fused_multistep(x, spec)[0]  # noqa: E731
     loop = lambda x: multistep_loop(x, spec)[0]  # noqa: E731
     if cpu:
-        cpu_dev = torch.device("cpu")
-        t_loop = add(cpu_dev, "loop (autograd per step)", torch.float32, loop)
-        t_fused = add(cpu_dev, "torch (fused)", torch.float32, fused)
-        result["cpu_speedup"] = t_loop / t_fused
-        rows[-1]["speedup"] = t_loop / t_fused
+        result["cpu"] = _cpu_section(add, rows, spec, baseline)
+        by_name = {r["backend"]: r["ms"] for r in rows}
+        result["cpu_speedup"] = result["cpu"].pop("loop_ms") / by_name["multi-step: torch (fused)"]
     if gpu and torch.cuda.is_available():
         result["gpu"] = _gpu_section(add, rows, spec, shapes, fused, loop)
     result["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%S")
@@ -183,7 +276,7 @@ def _gpu_section(
     info: dict[str, Any] = {"device": torch.cuda.get_device_name(dev), "peak_copy_GB/s": peak / 1e9}
     backends = []
     for name in BACKENDS:
-        if name in ("auto", "torch"):
+        if name not in _GPU_ONLY:
             continue
         try:
             check_backend(name, spec)

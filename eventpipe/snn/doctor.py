@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from eventpipe.errors import EventpipeError
-from eventpipe.snn.backends import BACKENDS, check_backend, run_multistep
+from eventpipe.snn.backends import BACKENDS, CPU_BACKENDS, check_backend, run_multistep
 from eventpipe.snn.dynamics import NeuronSpec, multistep_loop
 
 __all__ = ["diagnose"]
@@ -150,7 +150,7 @@ def _backend_entry(name: str) -> dict[str, Any]:
     except EventpipeError as exc:
         return {"available": False, "reason": str(exc), "check": None}
     # a GPU backend may also run on the CPU (Triton's interpreter); it is checked where it runs
-    on_gpu = name != "torch" and torch.cuda.is_available()
+    on_gpu = name not in CPU_BACKENDS and torch.cuda.is_available()
     device = torch.device("cuda", torch.cuda.current_device()) if on_gpu else torch.device("cpu")
     try:
         check = _parity(name, device)

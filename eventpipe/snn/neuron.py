@@ -38,9 +38,9 @@ import torch
 from torch import nn
 
 from eventpipe.errors import ConfigError
-from eventpipe.snn.backends import check_backend, run_multistep
+from eventpipe.snn.backends import check_backend, run_multistep, run_step
 from eventpipe.snn.base import StepModule, check_sequence, check_step_shape
-from eventpipe.snn.dynamics import NeuronSpec, NeuronState, neuron_charge, neuron_step, rest_state
+from eventpipe.snn.dynamics import NeuronSpec, NeuronState, neuron_charge, rest_state
 from eventpipe.snn.surrogate import Sigmoid, Surrogate
 
 # defined in eventpipe.snn.neuron_extra, which builds on BaseNode: loaded on first access (no import cycle)
@@ -164,7 +164,9 @@ class BaseNode(StepModule, nn.Module):
         k = self.decay()
         if self.store_h_seq:
             self.h = neuron_charge(x, (state if state is not None else rest_state(x, self.spec)).v, self.spec, k)
-        return neuron_step(x, state, self.spec, k)
+        s, v = run_step(x, self.spec, None if state is None else state.v,
+                        k=k if isinstance(k, torch.Tensor) else None, backend=self.backend)
+        return s, NeuronState(v)
 
     def rest_attribute(self, name: str, x: torch.Tensor) -> torch.Tensor | None:
         """What attribute ``name`` holds at rest for input ``x``: the rest potential for ``"v"``, else

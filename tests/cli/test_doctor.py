@@ -23,13 +23,14 @@ needs_no_cuda = pytest.mark.skipif(
 
 
 @needs_no_cuda
-def test_cpu_machine_reports_gpu_backends_unavailable_and_torch_ok() -> None:
+def test_cpu_machine_reports_gpu_backends_unavailable_and_cpu_backends_ok() -> None:
     report = diagnose()
     assert set(report["backends"]) == set(BACKENDS) - {"auto"}
-    check = report["backends"]["torch"]["check"]
-    assert check["device"] == "cpu" and check["spikes_equal"] and check["ok"]
+    for name in ("torch", "numba"):
+        check = report["backends"][name]["check"]
+        assert check["device"] == "cpu" and check["spikes_equal"] and check["ok"]
     for name, entry in report["backends"].items():
-        if name != "torch":
+        if name not in ("torch", "numba"):
             assert not entry["available"] and name in entry["reason"] and entry["check"] is None
     assert report["torch"]["cuda_available"] is False and report["torch"]["devices"] == []
     assert all(isinstance(p, str) and "\n" not in p for p in report["problems"])

@@ -50,11 +50,15 @@ def test_unknown_backend_names_the_valid_ones() -> None:
     with pytest.raises(ConfigError, match=r"Unknown value 'cuda' for argument backend\. Valid values are"):
         backends.check_backend("cuda")
     with pytest.raises(ConfigError):
-        LIFNode(backend="numba")
+        LIFNode(backend="cuda")
 
 
-def test_auto_picks_torch_for_cpu_tensors() -> None:
-    assert backends.select_backend("auto", torch.zeros(2, 2), NeuronSpec()) == "torch"
+def test_auto_picks_numba_for_cpu_tensors_it_can_run() -> None:
+    assert backends.select_backend("auto", torch.zeros(2, 2), NeuronSpec()) == "numba"
+    assert backends.select_backend("auto", torch.zeros(2, 2).double(), NeuronSpec()) == "numba"
+    assert backends.select_backend("auto", torch.zeros(2, 2).half(), NeuronSpec()) == "torch"
+    smooth = NeuronSpec(surrogate=surrogate.Sigmoid(spiking=False))
+    assert backends.select_backend("auto", torch.zeros(2, 2), smooth) == "torch"
 
 
 def test_auto_picks_cupy_only_when_it_can_run(pretend_cupy: None, cuda_like: torch.Tensor) -> None:
@@ -112,7 +116,7 @@ def test_auto_order_is_triton_then_cupy_then_torch(
 
 
 def test_auto_never_picks_triton_for_cpu_tensors(pretend_triton: None) -> None:
-    assert backends.select_backend("auto", torch.zeros(2, 2), NeuronSpec()) == "torch"
+    assert backends.select_backend("auto", torch.zeros(2, 2), NeuronSpec()) == "numba"
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA device is present here")
@@ -148,9 +152,9 @@ def test_environment_variable_overrides_auto(
     monkeypatch.setenv(backends.ENV_VAR, "cupy")
     assert backends.select_backend("auto", cuda_like, NeuronSpec()) == "cupy"
     assert backends.select_backend("torch", cuda_like, NeuronSpec()) == "torch"
-    monkeypatch.setenv(backends.ENV_VAR, "numba")
+    monkeypatch.setenv(backends.ENV_VAR, "gpu")
     with pytest.raises(
-        ConfigError, match="Unknown value 'numba' for the environment variable EVENTPIPE_NEURON_BACKEND"
+        ConfigError, match="Unknown value 'gpu' for the environment variable EVENTPIPE_NEURON_BACKEND"
     ):
         backends.select_backend("auto", cuda_like, NeuronSpec())
 

@@ -6,37 +6,70 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from eventpipe.bench.neurons import bench_neurons, gesture_shapes
+from eventpipe.bench.neurons import bench_neurons, gesture_shapes, spikingjelly_lif
 from eventpipe.cli.main import app
 from eventpipe.errors import ConfigError
 from eventpipe.snn.backends import BACKENDS
+from eventpipe.snn.dynamics import NeuronSpec
+from eventpipe.snn.fused import fused_multistep
+
+SJ_INSTALLED = spikingjelly_lif("m")[0] is not None
 
 
-def test_bench_reports_cpu_rows_and_speedup() -> None:
-    result = bench_neurons((3, 2, 4, 4, 4), repeat=1, gpu=False)
+def test_bench_reports_both_step_modes_against_the_loop() -> None:
+    result = bench_neurons((3, 2, 4, 4, 4), repeat=1, gpu=False, baseline=False)
     assert result["shape"] == [3, 2, 4, 4, 4]
-    backends = [(r["device"], r["backend"]) for r in result["rows"]]
-    assert backends == [("cpu", "loop (autograd per step)"), ("cpu", "torch (fused)")]
+    backends = [r["backend"] for r in result["rows"]]
+    assert backends == [
+        "multi-step: baseline (per-step autograd loop (not asked for))",
+        "multi-step: torch (fused)",
+        "multi-step: numba (fused)",
+        "single-step: baseline (per-step autograd loop (not asked for))",
+        "single-step: LIFNode step_mode='s' per step",
+        "single-step: fused kernel per step (run_step)",
+    ]
     assert result["cpu_speedup"] > 0 and all(r["ms"] > 0 and r["GB/s"] > 0 for r in result["rows"])
+    cpu = result["cpu"]
+    assert set(cpu["vs_baseline"]) == {"multi-step", "single-step"} and len(cpu["load_average"]) == 3
+    assert all(r > 0 for paths in cpu["vs_baseline"].values() for r in paths.values())
     assert result["gpu"] is None
+
+
+@pytest.mark.skipif(not SJ_INSTALLED, reason="spikingjelly is not installed")
+def test_spikingjelly_is_the_baseline_when_installed_and_agrees_on_spikes() -> None:
+    result = bench_neurons((3, 2, 8), repeat=1, gpu=False)
+    assert result["cpu"]["baseline"].startswith("spikingjelly ")
+    assert "multi-step: loop (autograd per step)" in [r["backend"] for r in result["rows"]]
+    x = torch.rand(6, 3, 10) * 2
+    expected = fused_multistep(x, NeuronSpec(kind="lif", tau=2.0))[0]
+    for mode in ("m", "s"):
+        run, _ = spikingjelly_lif(mode)
+        assert torch.equal(run(x), expected)
 
 
 def test_cli_prints_json_and_table() -> None:
     runner = CliRunner()
     out = runner.invoke(
-        app, ["bench", "neurons", "--shape", "2,2,2,4,4", "--repeat", "1", "--no-gpu", "--json"]
+        app, ["bench", "neurons", "--shape", "2,2,2,4,4", "--repeat", "1", "--no-gpu", "--no-spikingjelly", "--json"]
     )
     assert out.exit_code == 0, out.output
     assert json.loads(out.output)["shape"] == [2, 2, 2, 4, 4]
-    table = runner.invoke(app, ["bench", "neurons", "--shape", "2,2,2,4,4", "--repeat", "1", "--no-gpu"])
-    assert table.exit_code == 0 and "torch (fused)" in table.output and "faster" in table.output
+    threads = torch.get_num_threads()
+    try:
+        table = runner.invoke(
+            app, ["bench", "neurons", "--shape", "2,2,2,4,4", "--repeat", "1", "--no-gpu", "--threads", "1"]
+        )
+    finally:
+        torch.set_num_threads(threads)
+    assert table.exit_code == 0 and "numba (fused)" in table.output and "faster" in table.output
+    assert "1 threads, load average" in table.output and "single-step:" in table.output
     assert "| 2x2x2x4x4 |" in table.output
     bad = runner.invoke(app, ["bench", "neurons", "--shape", "2,2,x"])
     assert bad.exit_code != 0
 
 
 def test_any_rank_shape_and_the_gesture_shapes() -> None:
-    result = bench_neurons((3, 2, 8), repeat=1, gpu=False)
+    result = bench_neurons((3, 2, 8), repeat=1, gpu=False, baseline=False)
     assert {r["shape"] for r in result["rows"]} == {"3x2x8"} and result["shape"] == [3, 2, 8]
     with pytest.raises(ConfigError, match=r"at least two positive integers \(T, N, \.\.\.\)"):
         bench_neurons((3,), repeat=1, gpu=False)
@@ -54,7 +87,7 @@ def test_gpu_section_times_every_gpu_backend_in_both_dtypes() -> None:
     gpu_rows = [r for r in result["rows"] if r["device"] == "cuda"]
     assert all(r["of_peak"] > 0 for r in gpu_rows)
     for name in BACKENDS:
-        if name in ("auto", "torch") or name in result["gpu"]:  # an unavailable backend says why
+        if name in ("auto", "torch", "numba") or name in result["gpu"]:  # an unavailable backend says why
             continue
         timed = {(r["shape"], r["dtype"]) for r in gpu_rows if r["backend"] == name}
         assert timed == {(s, d) for s in ("4x2x8x4x4", "4x2x300") for d in ("float32", "float16")}

@@ -1,5 +1,5 @@
-"""``eventpipe bench neurons``: fused LIF forward + backward vs a per-step autograd loop (GPU backends on a
-GPU)."""
+"""``eventpipe bench neurons``: LIF forward + backward in both step modes against SpikingJelly (or a per-step
+autograd loop) on the CPU; the GPU backends on a GPU."""
 
 from __future__ import annotations
 
@@ -22,17 +22,24 @@ def parse_shape(shape: str) -> tuple[int, ...]:
 
 def report(result: dict[str, Any]) -> str:
     """The Markdown of a :func:`eventpipe.bench.neurons.bench_neurons` result: time and bandwidth per
-    backend, and the fused backend as a multiple of the per-step loop."""
+    backend, and each CPU path as a multiple of its baseline."""
     from eventpipe.bench.report import markdown_table
 
     lines = [
         f"{result['neuron']} on [T, N, ...] = {result['shape']}, forward + backward.",
         "",
         markdown_table(
-            result["rows"], ["shape", "device", "backend", "dtype", "ms", "GB/s", "of_peak", "speedup", "vs_torch"]
+            result["rows"],
+            ["shape", "device", "backend", "dtype", "ms", "GB/s", "of_peak", "vs_baseline", "speedup", "vs_torch"],
         ),
         "",
     ]
+    cpu = result.get("cpu")
+    if cpu is not None:
+        load = ", ".join(f"{v:.2f}" for v in cpu["load_average"])
+        lines.append(f"- CPU: {cpu['threads']} threads, load average {load}; baseline: {cpu['baseline']}")
+        for mode, paths in cpu["vs_baseline"].items():
+            lines.append(f"- {mode}: " + ", ".join(f"{p} {r:.2f}x" for p, r in paths.items()) + " the baseline's speed")
     if result["cpu_speedup"] is not None:
         lines.append(f"- CPU: torch fused is {result['cpu_speedup']:.2f}x faster than the per-step autograd loop")
     if result["gpu"] is not None:
@@ -54,14 +61,23 @@ def neurons(
     gpu_suite: Annotated[bool, typer.Option(
         "--gpu-suite", help="Time the GPU section on [T=16, N=64, C=65536] and on every neuron layer of the "
         "DVS Gesture net (T=16, N=16) as well as on the shape.")] = False,
+    threads: Annotated[int | None, typer.Option(
+        "--threads", min=1, show_default=False, help="CPU threads (torch.set_num_threads; default: PyTorch's).")] = None,
+    baseline: Annotated[bool, typer.Option(
+        "--spikingjelly/--no-spikingjelly",
+        help="Time SpikingJelly as the CPU baseline when installed (else the per-step autograd loop).")] = True,
     json_out: JsonOption = False,
     markdown: MarkdownOption = None,
 ) -> None:
-    """LIF forward + backward over T: torch fused against an autograd step loop (CPU), every GPU backend
-    against torch in float32 and float16 with its fraction of the peak memory bandwidth (GPU)."""
+    """LIF forward + backward over T: both step modes against SpikingJelly or an autograd step loop (CPU), every
+    GPU backend against torch in float32 and float16 with its fraction of the peak memory bandwidth (GPU)."""
+    import torch
+
     from eventpipe.bench.neurons import FULL_SHAPE, GPU_SHAPE, SMALL_SHAPE, bench_neurons, gesture_shapes
 
     dims = parse_shape(shape) if shape is not None else SMALL_SHAPE if small else FULL_SHAPE
     gpu_shapes = [GPU_SHAPE, *gesture_shapes()] if gpu_suite else None
-    result = bench_neurons(dims, repeat=repeat, gpu=gpu, gpu_shapes=gpu_shapes)
+    if threads is not None:
+        torch.set_num_threads(threads)
+    result = bench_neurons(dims, repeat=repeat, gpu=gpu, gpu_shapes=gpu_shapes, baseline=baseline)
     emit(ctx, result, report(result), json_out=json_out, markdown=markdown)

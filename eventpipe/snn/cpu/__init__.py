@@ -1,0 +1,1 @@
+"""The ``numba`` backend: fused multi-step neuron kernels compiled for the CPU (:mod:`.backend`)."""
