@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import typer
 
-from eventpipe.bench.commands import convert, frames, loader, neurons, readers, train, transforms
+from eventpipe.bench.commands import convert, frames, loader, neurons, online, readers, train, transforms
 from eventpipe.bench.document import TOPICS
 
 __all__ = ["app"]
@@ -24,6 +24,7 @@ _COMMANDS: dict[str, Callable[..., None]] = {
     "frames": frames.frames,
     "loader": loader.loader,
     "neurons": neurons.neurons,
+    "online": online.online,
     "train": train.train,
     "transforms": transforms.transforms,
 }

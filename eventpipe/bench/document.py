@@ -22,7 +22,7 @@ from pathlib import Path
 
 __all__ = ["TOPICS", "machine_description", "update_section"]
 
-TOPICS = ("readers", "convert", "frames", "loader", "neurons", "train", "transforms")
+TOPICS = ("readers", "convert", "frames", "loader", "neurons", "train", "online", "transforms")
 """The benchmark topics, in the order of their sections (and of ``eventpipe bench --help``)."""
 
 INTRODUCTION = """\

@@ -28,6 +28,11 @@ from eventpipe.snn.dynamics import (
     neuron_step,
     rest_state,
 )
+from eventpipe.snn.online import (
+    fptt_online_training,
+    fptt_online_training_init_w_ra,
+    ottt_online_training,
+)
 
 __all__ = [
     "NeuronSpec",
@@ -37,6 +42,8 @@ __all__ = [
     "detach_net",
     "firing_rate",
     "first_spike_index",
+    "fptt_online_training",
+    "fptt_online_training_init_w_ra",
     "fuse_conv_bn",
     "fuse_conv_bn_check",
     "fuse_conv_bn_in_net",
@@ -50,6 +57,7 @@ __all__ = [
     "neuron_fire",
     "neuron_reset",
     "neuron_step",
+    "ottt_online_training",
     "redundant_one_hot",
     "reset_net",
     "rest_state",
