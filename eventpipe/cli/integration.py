@@ -73,10 +73,19 @@ FramesDtype = Annotated[str | None, typer.Option(
     help="With a float mode or --integrate: store float frames as float16, float32, or 'auto' (float16 "
     "when every value keeps float16's precision); unset, a plugin's whole numbers stay counts.")]
 
+DurationRule = Annotated[str, typer.Option(
+    "--duration-rule", metavar="aligned|next-event", rich_help_panel=PANEL,
+    help="With --duration: windows aligned on the first event ('aligned'), or SpikingJelly 0.0.0.0.14's windows "
+    "that each open at the next event not yet taken ('next-event').")]
+Filter = Annotated[list[str] | None, typer.Option(
+    "--filter", metavar="NAME:ARG=VALUE,...", show_default=False, rich_help_panel=PANEL,
+    help="With any mode: an event filter run before integration, repeatable and applied in order, e.g. "
+    "denoise:filter_time=10ms or refractory_period:period=1ms (also crop_time, drop_time_window, drop_pixel, "
+    "time_skew); the frames store's name and fingerprint include the filters.")]
 
 NAMES = ("frames", "split_by", "duration", "events_per_frame", "drop_incomplete", "integrate", "n_time_bins",
          "event_count", "time_window", "overlap", "include_incomplete", "voxel_grid", "time_surface",
-         "event_image", "bina_rep", "exp_decay", "tau", "n_bits", "frames_dtype")
+         "event_image", "bina_rep", "exp_decay", "tau", "n_bits", "frames_dtype", "duration_rule", "filters")
 """The command's parameter names of the options above."""
 
 
@@ -88,15 +97,17 @@ def given(parameters: dict[str, Any]) -> dict[str, Any]:
 def spec_from_options(options: dict[str, Any], *, required: bool = True) -> Any:
     """The :class:`~eventpipe.frames.IntegrationSpec` of the command line's integration options.
 
-    ``options`` uses the CLI parameter names; ``integrate`` is the spec's ``fn`` and ``duration``
-    its ``duration_us``.
+    ``options`` uses the CLI parameter names; ``integrate`` is the spec's ``fn``, ``duration`` its
+    ``duration_us``, and each ``--filter`` text an item of its ``filters``.
     """
     from eventpipe.frames import integration_spec
+    from eventpipe.frames.filter_chain import filter_option
 
     values = dict(options)
     values["fn"] = values.pop("integrate", None)
     values["duration_us"] = values.pop("duration", None)
     values["event_image"] = values.get("event_image") or None
+    values["filters"] = [filter_option(text) for text in values.get("filters") or ()]
     overlap = values.get("overlap")
     if isinstance(overlap, float) and overlap.is_integer():
         values["overlap"] = int(overlap)  # event_count takes whole events

@@ -1,13 +1,20 @@
-"""Frame integration: events ``<t, x, y, p>`` -> integer count frames ``[T, P, H, W]``.
+"""Frame integration: events ``<t, x, y, p>`` -> frames ``[T, C, H, W]``: counts or float representations.
 
 ``integrate(events, sensor_size, frames=20)`` means what SpikingJelly's
 ``frames_number=20, split_by='number'`` means; see :class:`IntegrationSpec` for every mode and
 DESIGN.md §4 for the exact semantics. Channel = ``p != 0``; a one-polarity sensor (``P = 1``)
-counts every event in channel 0.
+counts every event in channel 0. Besides count frames (by number, time, duration, events per
+frame and tonic's ``ToFrame`` modes) a spec gives tonic's voxel grid, time surface, event image
+and binary representation, exponentially decayed frames and plugin frames, stored as float16 or
+float32 where they are not counts; any mode may first run a chain of event filters (denoise,
+refractory period, ...) on each sample.
 
 Layout: :mod:`~eventpipe.frames.slicing` (which events form each frame: pure index math),
 :mod:`~eventpipe.frames.kernels` (Numba loops counting into a preallocated ``out``),
 :mod:`~eventpipe.frames.accumulate` (dtype choice, validation, error messages),
+:mod:`~eventpipe.frames.representations` (the float representations),
+:mod:`~eventpipe.frames.filters` (event filters at Numba speed) and
+:mod:`~eventpipe.frames.filter_chain` (the deterministic ones as a spec's pre-integration step),
 :mod:`~eventpipe.frames.spec` (``IntegrationSpec``, the only parser of integration options),
 :mod:`~eventpipe.frames.integrators` (``integrate``), :mod:`~eventpipe.frames.plugins` (user
 functions) and :mod:`~eventpipe.frames.reference` (slow NumPy oracles, used only by tests).

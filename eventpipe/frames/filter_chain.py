@@ -12,10 +12,22 @@ sensor geometry) belong here; random ones are transforms (:mod:`eventpipe.transf
 >>> chain = filter_chain([{"name": "denoise", "filter_time": 10000}, {"name": "crop_time", "t_max": 5e6}])
 >>> chain.identity
 'denoise(filter_time=10000);crop_time(t_min=0,t_max=5000000)'
+
+On the command line each filter is one ``--filter NAME:ARG=VALUE,...`` option, read by
+:func:`filter_option` into the same description and written back by :func:`format_filter`. Times
+are µs here; :class:`~eventpipe.frames.IntegrationSpec` also reads them with a unit (``"10ms"``)
+from every surface, like its own durations.
+
+>>> filter_option("drop_pixel:coordinates=[[3,4],[5,6]],hot_pixel_frequency=50")
+{'name': 'drop_pixel', 'coordinates': [[3, 4], [5, 6]], 'hot_pixel_frequency': 50}
+>>> format_filter(chain.steps[1])
+'crop_time:t_max=5000000'
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +36,8 @@ from eventpipe.errors import ConfigError
 from eventpipe.events import Events, empty_events
 from eventpipe.frames import filters
 
-__all__ = ["FILTERS", "REQUIRED", "FilterChain", "filter_chain"]
+__all__ = ["FILTERS", "RANDOM", "REQUIRED", "TIME_ARGUMENTS", "FilterChain", "filter_chain", "filter_option",
+           "format_filter"]
 
 
 def _time_skew(events: Events, coefficient: float = 1, offset: float = 0) -> Events:
@@ -50,6 +63,10 @@ FILTERS: dict[str, tuple[Callable[..., Events], dict[str, Any]]] = {
     "time_skew": (_time_skew, {"coefficient": 1, "offset": 0}),
 }
 """The filters a chain accepts, with their arguments and defaults."""
+TIME_ARGUMENTS = frozenset({"filter_time", "period", "t_min", "t_max", "start", "stop", "offset"})
+"""Arguments in µs, which the command line also takes with a unit (``10ms``)."""
+RANDOM = ("drop_event", "drop_by_time", "drop_by_area", "spatial_jitter", "time_jitter", "uniform_noise")
+"""Filters that draw random numbers: transforms only, never part of a frames store."""
 
 
 def _canonical(value: Any) -> Any:
@@ -106,6 +123,9 @@ def filter_chain(description: Sequence[Mapping[str, Any]] | FilterChain | None) 
         if not isinstance(item, Mapping) or "name" not in item:
             raise ConfigError(f"{where}: expected a table with a 'name' key. Got {item!r} instead.")
         name = item["name"]
+        if name in RANDOM:
+            raise ConfigError(f"{where}: {name} is random, so its frames could not be stored and reused; apply it as a "
+                              f"transform (eventpipe.transforms) instead. Valid filters are {sorted(FILTERS)}.")
         if name not in FILTERS:
             raise ConfigError(f"{where}: unknown filter {name!r}. Valid filters are {sorted(FILTERS)}.")
         fn, defaults = FILTERS[name]
@@ -123,3 +143,67 @@ def filter_chain(description: Sequence[Mapping[str, Any]] | FilterChain | None) 
             raise ConfigError(f"{where}: {e}") from None
         steps.append((name, args))
     return FilterChain(tuple(steps))
+
+
+def _split_arguments(text: str) -> list[str]:
+    """``a=1,b=[[1,2],[3,4]]`` -> ``["a=1", "b=[[1,2],[3,4]]"]``: commas inside brackets stay."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    return [*parts, text[start:]]
+
+
+def _value(name: str, key: str, text: str, option: str) -> Any:
+    """One argument's value: a duration with a unit for a time argument, else a JSON value (``3``, ``0.5``, ``[[1, 2]]``)."""
+    if key not in FILTERS.get(name, (None, {}))[1]:
+        return text  # filter_chain names the unknown filter or argument
+    if key in TIME_ARGUMENTS and re.fullmatch(r"[\d.]+\s*(us|µs|ms|s)", text.strip()):
+        return text.strip()  # the spec reads the unit, as for its own durations
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise ConfigError(f"--filter {option!r}: expected {key} as a number, a list like [[1, 2]] or, for a time, a "
+                          f"duration with a unit (10ms). Got {text!r} instead.") from None
+
+
+def filter_option(option: str) -> dict[str, Any]:
+    """One ``--filter NAME:ARG=VALUE,ARG=VALUE`` option as a description item for :func:`filter_chain`.
+
+    Raises
+    ------
+    ConfigError
+        No filter name, an argument without ``=`` or a value that is not a number, list or duration.
+    """
+    name, _, rest = option.partition(":")
+    name = name.strip()
+    if not name:
+        raise ConfigError(f"--filter {option!r}: expected NAME:ARG=VALUE,... e.g. denoise:filter_time=10ms.")
+    item: dict[str, Any] = {"name": name}
+    for part in _split_arguments(rest) if rest.strip() else []:
+        key, eq, text = part.partition("=")
+        key = key.strip()
+        if not eq or not key or not text.strip():
+            raise ConfigError(f"--filter {option!r}: expected ARG=VALUE after {name}:, e.g. denoise:filter_time=10ms. "
+                              f"Got {part!r} instead.")
+        item[key] = _value(name, key, text, option)
+    return item
+
+
+def _format_value(key: str, value: Any, time: Callable[[int], str]) -> str:
+    if key in TIME_ARGUMENTS and isinstance(value, int) and value >= 1:
+        return time(value)
+    if isinstance(value, tuple):
+        return "[" + ",".join(_format_value("", v, time) for v in value) + "]"
+    return repr(value)
+
+
+def format_filter(step: tuple[str, tuple[tuple[str, Any], ...]], time: Callable[[int], str] = str) -> str:
+    """A :attr:`FilterChain.steps` item as the ``--filter`` text :func:`filter_option` reads (defaults left
+    out); ``time`` writes the µs of a time argument (e.g. with a unit)."""
+    name, args = step
+    defaults = FILTERS[name][1]
+    given = [f"{k}={_format_value(k, v, time)}" for k, v in args if v != defaults[k] and v is not None]
+    return f"{name}:{','.join(given)}" if given else name

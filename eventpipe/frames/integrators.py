@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import typing
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from eventpipe.events import SensorSize
+from eventpipe.frames.filter_chain import FilterChain
 from eventpipe.frames.plugins import IntegratorFn
-from eventpipe.frames.spec import integration_spec
+from eventpipe.frames.spec import IntegrationSpec, integration_spec
 
 
 def integrate(
@@ -35,6 +37,8 @@ def integrate(
     tau: int | None = None,
     n_bits: int = 8,
     frames_dtype: str | None = None,
+    duration_rule: str = "aligned",
+    filters: FilterChain | Sequence[Mapping[str, Any]] = (),
 ) -> np.ndarray:
     """Integrate one sample's events into frames ``[T, C, H, W]``: counts, or floats for the float
     representations (``voxel_grid``, ``time_surface``, ``bina_rep``, ``exp_decay``) and a plugin's
@@ -49,6 +53,11 @@ def integrate(
         Sorted structured array with fields t (µs), x, y, p, or a dict of arrays with those keys.
     sensor_size
         :class:`~eventpipe.events.SensorSize` or a plain ``(W, H, P)`` tuple, P in {1, 2}.
+    duration_rule
+        With ``duration_us``: ``"aligned"`` windows or SpikingJelly 0.0.0.0.14's ``"next-event"`` ones.
+    filters
+        Event filters run before integration, e.g. ``[{"name": "denoise", "filter_time": 10000}]``
+        (see :func:`~eventpipe.frames.filter_chain.filter_chain`).
 
     Returns
     -------
@@ -73,5 +82,6 @@ def integrate(
                    fn=fn, drop_incomplete=drop_incomplete, n_time_bins=n_time_bins, event_count=event_count,
                    time_window=time_window, overlap=overlap, include_incomplete=include_incomplete,
                    voxel_grid=voxel_grid, time_surface=time_surface, event_image=event_image, bina_rep=bina_rep,
-                   exp_decay=exp_decay, tau=tau, n_bits=n_bits, frames_dtype=frames_dtype)
-    return integration_spec(options, required=True)(events, sensor_size)
+                   exp_decay=exp_decay, tau=tau, n_bits=n_bits, frames_dtype=frames_dtype,
+                   duration_rule=duration_rule, filters=filters)
+    return typing.cast(IntegrationSpec, integration_spec(options, required=True))(events, sensor_size)

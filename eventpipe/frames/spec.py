@@ -19,6 +19,12 @@ argument                  mode                   frames
 ``exp_decay=W``           ``exp_decay``          exponentially decayed frames of W µs windows, floats
 ========================  =====================  ====================================================
 
+Every mode also takes ``filters``, a chain of deterministic event filters run on each sample
+before integration (see :mod:`eventpipe.frames.filter_chain`; on the command line
+``--filter denoise:filter_time=10ms``), and ``duration_us`` takes ``duration_rule``: ``"aligned"``
+windows from the first event (the default) or SpikingJelly 0.0.0.0.14's ``"next-event"`` windows.
+Both are part of a store's name and fingerprint only when given, so existing stores keep theirs.
+
 The float representations are defined in :mod:`eventpipe.frames.representations`; their frames,
 and a plugin's fractional ones, are stored as float16 or float32 by ``frames_dtype`` (see
 :func:`eventpipe.frames.accumulate.float_frames`).
@@ -55,6 +61,7 @@ from eventpipe.errors import ConfigError
 from eventpipe.events import SensorSize
 from eventpipe.frames import representations, slicing
 from eventpipe.frames.accumulate import FRAMES_DTYPES, accumulate, as_event_array, check, float_frames
+from eventpipe.frames.filter_chain import TIME_ARGUMENTS, FilterChain, filter_chain, format_filter
 from eventpipe.frames.plugins import IntegratorFn, Plugin, load_plugin
 
 MODE_ARGUMENTS = ("frames", "duration_us", "events_per_frame", "fn", "n_time_bins", "event_count", "time_window",
@@ -74,11 +81,14 @@ _ARGUMENT_MODE = {
     "bina_rep": "bina_rep",
     "exp_decay": "exp_decay",
 }
-_OPTIONS = ("split_by", "drop_incomplete", "overlap", "include_incomplete", "tau", "n_bits", "frames_dtype")
+_OPTIONS = ("split_by", "drop_incomplete", "overlap", "include_incomplete", "tau", "n_bits", "frames_dtype",
+            "duration_rule", "filters")
 _WINDOWED = ("time_window", "time_surface", "exp_decay")
 """Modes of tonic's ``time_window`` slicing: ``overlap`` in µs, ``include_incomplete``."""
 FLOAT_MODES = ("plugin", "voxel_grid", "time_surface", "bina_rep", "exp_decay")
 """Modes whose frames may be floats (``frames_dtype`` applies)."""
+DURATION_RULES = ("aligned", "next-event")
+"""Values of ``duration_rule``: windows aligned on the first event, or each opened by the next event."""
 N_BITS = (2, 24)
 """Valid range of ``n_bits``: each frame's codes stay exact in float32."""
 
@@ -126,6 +136,12 @@ class IntegrationSpec:
     frames_dtype
         How float frames are stored: ``"auto"``, ``"float16"`` or ``"float32"``; unset, the float
         modes use ``"auto"`` and a plugin's whole non-negative results stay counts.
+    duration_rule
+        With ``duration_us``: ``"aligned"`` (frame ``i`` holds ``t[0] + i*D <= t < t[0] + (i+1)*D``)
+        or ``"next-event"`` (SpikingJelly 0.0.0.0.14: each window opens at the next event not yet taken).
+    filters
+        Event filters applied before integration, as the description :func:`filter_chain` reads
+        (``[{"name": "denoise", "filter_time": 10000}, ...]``) or a :class:`FilterChain`.
     """
 
     frames: int | None = None
@@ -147,6 +163,8 @@ class IntegrationSpec:
     tau: int | None = None
     n_bits: int = 8
     frames_dtype: str | None = None
+    duration_rule: str = "aligned"
+    filters: FilterChain | Sequence[Mapping[str, Any]] = FilterChain(())
 
     def __post_init__(self) -> None:
         given = [a for a in MODE_ARGUMENTS if getattr(self, a) is not None]
@@ -169,6 +187,7 @@ class IntegrationSpec:
         if self.event_image is not None and self.event_image is not True:
             raise ConfigError(f"Expected event_image as True. Got {self.event_image!r} instead.")
         self._check_options(arg)
+        object.__setattr__(self, "filters", filter_chain(_filter_durations(self.filters)))
 
     def _check_options(self, arg: str) -> None:
         applies = {
@@ -179,6 +198,7 @@ class IntegrationSpec:
             "tau": ("time_surface", "exp_decay"),
             "n_bits": ("bina_rep",),
             "frames_dtype": ("fn", "voxel_grid", "time_surface", "bina_rep", "exp_decay"),
+            "duration_rule": ("duration_us",),
         }
         defaults = {**_DEFAULTS, "tau": None, "frames_dtype": None}
         for option, args in applies.items():
@@ -206,6 +226,9 @@ class IntegrationSpec:
         if not N_BITS[0] <= n_bits <= N_BITS[1]:
             raise ConfigError(f"Expected n_bits in [{N_BITS[0]}, {N_BITS[1]}]. Got {n_bits} instead.")
         object.__setattr__(self, "n_bits", n_bits)
+        if self.duration_rule not in DURATION_RULES:
+            raise ConfigError(f"Unknown value {self.duration_rule!r} for argument duration_rule. Valid values are "
+                              f"{{{', '.join(map(repr, DURATION_RULES))}}}.")
         if self.frames_dtype is not None and self.frames_dtype not in FRAMES_DTYPES:
             raise ConfigError(f"Unknown value {self.frames_dtype!r} for argument frames_dtype. Valid values are "
                               f"{{{', '.join(map(repr, FRAMES_DTYPES))}}}.")
@@ -239,15 +262,24 @@ class IntegrationSpec:
 
     @property
     def name(self) -> str:
-        """Readable store name, e.g. ``frames_number_20_split_by_number`` or ``duration_10000us``."""
-        return self._mode_name() + (f"_{self.frames_dtype}" if self.frames_dtype else "")
+        """Readable store name, e.g. ``frames_number_20_split_by_number`` or ``duration_10000us``;
+        filters add ``_filters_`` and a short hash of their identity."""
+        name = self._mode_name() + (f"_{self.frames_dtype}" if self.frames_dtype else "")
+        if self.filters:
+            name += f"_filters_{hashlib.sha256(self.filter_chain.identity.encode()).hexdigest()[:10]}"
+        return name
+
+    @property
+    def filter_chain(self) -> FilterChain:
+        """``filters`` as the parsed :class:`FilterChain` (empty when none)."""
+        return typing.cast(FilterChain, self.filters)
 
     def _mode_name(self) -> str:
         mode = self.mode
         if mode in SPLIT_BY:
             return f"frames_number_{self.frames}_split_by_{mode}"
         if mode == "duration":
-            return f"duration_{self.duration_us}us"
+            return f"duration_{self.duration_us}us" + ("_next_event" if self.duration_rule == "next-event" else "")
         if mode == "events_per_frame":
             return f"events_per_frame_{self.events_per_frame}" + ("_drop_incomplete" if self.drop_incomplete else "")
         if mode == "plugin":
@@ -281,6 +313,10 @@ class IntegrationSpec:
                 out[option] = getattr(self, option)
         if self.n_bits != _DEFAULTS["n_bits"]:
             out["n_bits"] = self.n_bits
+        if self.duration_rule != _DEFAULTS["duration_rule"]:
+            out["duration_rule"] = self.duration_rule
+        if self.filters:
+            out["filters"] = self.filter_chain.describe()
         return out
 
     @classmethod
@@ -300,8 +336,13 @@ class IntegrationSpec:
         return spec
 
     def fingerprint_parts(self) -> dict[str, Any]:
-        """What identifies the frames this spec produces: the spec and, for plugins, the plugin identity."""
-        return {"spec": self.to_dict(), "plugin": self.plugin.identity() if self.plugin is not None else None}
+        """What identifies the frames this spec produces: the spec, for plugins the plugin identity, and
+        the filters' identity when there are filters (absent otherwise, so older fingerprints hold)."""
+        parts: dict[str, Any] = {"spec": self.to_dict(),
+                                 "plugin": self.plugin.identity() if self.plugin is not None else None}
+        if self.filters:
+            parts["filters"] = self.filter_chain.identity
+        return parts
 
     def slices(self, t: npt.NDArray[np.int64]) -> slicing.Slices:
         """Event index ranges of every frame for sorted timestamps ``t`` (µs); not for plugins."""
@@ -310,6 +351,8 @@ class IntegrationSpec:
             return slicing.by_number(n, self.frames)  # type: ignore[arg-type]
         if mode == "time":
             return slicing.by_time(t, self.frames)  # type: ignore[arg-type]
+        if mode == "duration" and self.duration_rule == "next-event":
+            return slicing.by_duration_next_event(t, self.duration_us)  # type: ignore[arg-type]
         if mode == "duration":
             return slicing.by_duration(t, self.duration_us)  # type: ignore[arg-type]
         if mode == "events_per_frame":
@@ -335,6 +378,10 @@ class IntegrationSpec:
                 continue
             if key == "fn" and ("<" in str(value) or str(value).startswith("__main__:")):
                 return None
+            if key == "filters":
+                for step in self.filter_chain.steps:
+                    out += ["--filter", format_filter(step, format_duration)]
+                continue
             flag = CLI_FLAGS.get(key, "--" + key.replace("_", "-"))
             if isinstance(value, bool):
                 out.append(flag)
@@ -348,10 +395,13 @@ class IntegrationSpec:
         """Frames ``[T, C, H, W]`` of one sample (``C`` of :meth:`frame_size`): counts in the smallest
         unsigned dtype, or float16/float32 for the float modes; errors name ``sample``.
 
-        Validates the events, slices them by the mode, then counts (or calls the plugin or kernel).
+        Validates the events, runs the filters, slices them by the mode, then counts (or calls the
+        plugin or kernel).
         """
         size = SensorSize.parse(sensor_size)
         ev = as_event_array(events, size, sample)
+        if self.filters:
+            ev = self.filter_chain(ev)
         mode = self.mode
         if self.plugin is not None:
             check(ev, size, sample)
@@ -384,7 +434,7 @@ DURATION_KEYS = ("duration_us", "time_window", "time_surface", "exp_decay", "tau
 CLI_FLAGS = {"fn": "--integrate", "duration_us": "--duration"}
 """Command-line flags that are not ``--`` + the option name with dashes."""
 _DEFAULTS: dict[str, Any] = {"split_by": "number", "drop_incomplete": False, "overlap": 0, "include_incomplete": False,
-                             "n_bits": 8}
+                             "n_bits": 8, "duration_rule": "aligned"}
 OPTIONS = (*MODE_ARGUMENTS, *_OPTIONS)
 """Every integration option, by its field name."""
 
@@ -433,7 +483,8 @@ def integration_spec(options: Mapping[str, Any], *, spec: IntegrationSpec | None
     if unknown:
         raise ConfigError(f"Unknown integration option(s) {unknown}. Valid options are {sorted(OPTIONS)}.")
     given = {k: parse_duration(k, v) if k in DURATION_KEYS else v for k, v in options.items()
-             if v is not None and not (k in _DEFAULTS and _same(v, _DEFAULTS[k]))}
+             if v is not None and not (k in _DEFAULTS and _same(v, _DEFAULTS[k]))
+             and not (k == "filters" and _no_filters(v))}
     if spec is not None:
         if not isinstance(spec, IntegrationSpec):
             raise ConfigError(f"Expected spec as an IntegrationSpec. Got {type(spec).__name__} instead.")
@@ -443,6 +494,20 @@ def integration_spec(options: Mapping[str, Any], *, spec: IntegrationSpec | None
     if not given and not required:
         return None
     return IntegrationSpec(**given)
+
+
+def _filter_durations(description: Any) -> Any:
+    """``description`` with every filter time given with a unit (``"10ms"``) in whole µs; anything
+    that is not a list of tables is left for :func:`filter_chain` to refuse."""
+    if isinstance(description, FilterChain) or not isinstance(description, (list, tuple)):
+        return description
+    return [{k: parse_duration(f"filters[{i}] {k}", v) if k in TIME_ARGUMENTS else v for k, v in item.items()}
+            if isinstance(item, Mapping) else item for i, item in enumerate(description)]
+
+
+def _no_filters(value: Any) -> bool:
+    """An empty list or chain of filters, the default; any other value is the spec's to check."""
+    return (isinstance(value, FilterChain) and not value) or (isinstance(value, (list, tuple)) and not value)
 
 
 def _same(value: Any, default: Any) -> bool:

@@ -138,7 +138,7 @@ class StoreDataset(Dataset[tuple[Any, Any]]):
         self._lengths: np.ndarray | None = None
 
     def _frames_dtype(self, dtype: Any, store: Any) -> torch.dtype:
-        """``dtype`` checked against the mode and the store's counts."""
+        """``dtype`` checked against the mode and the store's counts or floats."""
         if not isinstance(dtype, torch.dtype):
             raise ConfigError(f"Expected dtype as a torch.dtype (torch.float32, torch.uint8, ...). Got {dtype!r} instead.")
         if self.spec is None:
@@ -150,6 +150,10 @@ class StoreDataset(Dataset[tuple[Any, Any]]):
         except TypeError:
             target = None
         counts = np.dtype(store.dtype)
+        if counts.kind == "f" and (target is None or target.kind != "f"):
+            raise ConfigError(
+                f"Invalid value {dtype} for argument dtype: frames of {self.store_path.name} are {counts} floats; "
+                "only float dtypes are valid for float frames (torch.float16, torch.float32, torch.float64).")
         if target is None or dtype.is_complex or target.kind == "b" or (
                 target.kind in "iu" and not np.can_cast(counts, target, "safe")):
             raise ConfigError(

@@ -43,6 +43,7 @@ from eventpipe.train.ddp import (
 from eventpipe.train.evaluation import EvalResult, eval_seed, reset_state, run_eval
 from eventpipe.train.losses import compute_loss, predict
 from eventpipe.train.metrics import MetricsWriter
+from eventpipe.train.online import online_step
 from eventpipe.train.optim import build_optimizer, build_scheduler
 from eventpipe.train.progress import progress as progress_bar
 from eventpipe.train.runtime import (
@@ -153,6 +154,12 @@ class _Run:
         self.optimizer = build_optimizer(config.optimizer, model.parameters())
         self.scheduler = build_scheduler(config.schedule, self.optimizer, config.train.epochs)
         self.scaler = torch.amp.GradScaler(device.type, enabled=self.amp and device.type == "cuda")
+        self.online = online_step(config.train, self.raw_model, self.optimizer, config.loss)
+        if self.online is not None and (ctx.distributed or self.amp):
+            raise ConfigError(
+                f"train.online={config.train.online!r} runs in one process without mixed precision: "
+                "set train.amp = false and start it without torchrun"
+            )
 
         self.train_sampler = ShardSampler(len(data.train), shuffle=True, seed=config.train.seed,
                                           num_replicas=world, rank=ctx.rank, pad=True)
@@ -176,6 +183,8 @@ class _Run:
         self.scheduler.load_state_dict(ck["scheduler"])
         if ck.get("scaler"):
             self.scaler.load_state_dict(ck["scaler"])
+        if self.online is not None and ck.get("online"):
+            self.online.load_state_dict(ck["online"])  # FPTT's running average of the weights
         self.epoch = int(ck["epoch"])
         self.step = int(ck.get("step", 0))
         partial = {k: float(v) for k, v in ck.get("partial", self.partial).items()}
@@ -215,6 +224,7 @@ class _Run:
             optimizer=self.optimizer.state_dict(),
             scheduler=self.scheduler.state_dict(),
             scaler=self.scaler.state_dict(),
+            online=self.online.state_dict() if self.online is not None else None,
             best_accuracy=self.best_accuracy,
             best_epoch=self.best_epoch,
             history=self.history,
@@ -250,8 +260,10 @@ class _Run:
             frames, key, unit = self.cfg.data.steps, "steps", "time steps"
         else:
             frames, unit = spec.fixed_frames, "frames"
-            key = "frames" if spec.frames is not None else "n_time_bins"
-        t_hint = f" or fewer {unit} per sample (--set data.{key}={max(1, frames // 2)})" if frames else ""
+            # the argument that sets T (none for event_image, whose T is always 1)
+            key = next((a for a in ("frames", "n_time_bins", "voxel_grid", "bina_rep") if getattr(spec, a) is not None),
+                       None)
+        t_hint = f" or fewer {unit} per sample (--set data.{key}={max(1, frames // 2)})" if frames and key else ""
         return TrainingError(
             f"out of memory at epoch {self.epoch + 1}, {what} (batch_size={b}"
             f"{f', T={frames}' if frames else ''}): try a smaller batch (--batch-size {max(1, b // 2)}){t_hint}"
@@ -303,6 +315,10 @@ class _Run:
         """
         seed = batch_seed(self.cfg.train.seed, self.epoch, self.step, self.ctx.rank)
         x, y, mask = to_device(batch, self.device, self.data.transform, seed)
+        if self.online is not None:  # the optimizer steps inside, once per time step
+            value, out = self.online(x, y, mask)
+            reset_state(self.model)
+            return value, float((predict(out, mask) == y).sum().item()), int(y.shape[0]), self.stop.requested
         with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp):
             out = self.model(x)
         loss = compute_loss(self.cfg.loss, out.float(), y, mask)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 import zarr
 
 from eventpipe.cli.main import main
@@ -45,6 +46,20 @@ CASES: list[tuple[list[str], dict[str, Any], str]] = [
     (["--time-window", "20ms", "--overlap", "5000"], {"time_window": 20_000, "overlap": 5000},
      'time_window = "20ms"\noverlap = 5000'),
     (["--integrate", "spec_plugin:thirds"], {"fn": "spec_plugin:thirds"}, 'fn = "spec_plugin:thirds"'),
+    (["--voxel-grid", "3"], {"voxel_grid": 3}, "voxel_grid = 3"),
+    (["--voxel-grid", "3", "--frames-dtype", "float32"], {"voxel_grid": 3, "frames_dtype": "float32"},
+     'voxel_grid = 3\nframes_dtype = "float32"'),
+    (["--time-surface", "50ms", "--tau", "5ms"], {"time_surface": 50_000, "tau": 5000},
+     'time_surface = "50ms"\ntau = "5ms"'),
+    (["--event-image"], {"event_image": True}, "event_image = true"),
+    (["--bina-rep", "2", "--n-bits", "4"], {"bina_rep": 2, "n_bits": 4}, "bina_rep = 2\nn_bits = 4"),
+    (["--exp-decay", "50ms", "--tau", "10ms"], {"exp_decay": 50_000, "tau": 10_000},
+     'exp_decay = "50ms"\ntau = "10ms"'),
+    (["--duration", "50ms", "--duration-rule", "next-event"], {"duration_us": 50_000, "duration_rule": "next-event"},
+     'duration_us = "50ms"\nduration_rule = "next-event"'),
+    (["--frames", "4", "--filter", "denoise:filter_time=10ms", "--filter", "refractory_period:period=500"],
+     {"frames": 4, "filters": [{"name": "denoise", "filter_time": 10_000}, {"name": "refractory_period", "period": 500}]},
+     'frames = 4\nfilters = [{name = "denoise", filter_time = "10ms"}, {name = "refractory_period", period = 500}]'),
 ]
 
 BAD: list[tuple[list[str], dict[str, Any], str]] = [
@@ -55,6 +70,11 @@ BAD: list[tuple[list[str], dict[str, Any], str]] = [
     (["--frames", "4", "--split-by", "tme"], {"frames": 4, "split_by": "tme"}, 'frames = 4\nsplit_by = "tme"'),
     (["--events-per-frame", "9", "--include-incomplete"], {"events_per_frame": 9, "include_incomplete": True},
      "events_per_frame = 9\ninclude_incomplete = true"),
+    (["--time-surface", "50ms"], {"time_surface": "50ms"}, 'time_surface = "50ms"'),
+    (["--frames", "4", "--duration-rule", "next-event"], {"frames": 4, "duration_rule": "next-event"},
+     'frames = 4\nduration_rule = "next-event"'),
+    (["--frames", "4", "--filter", "drop_event:p=0.5"], {"frames": 4, "filters": [{"name": "drop_event", "p": 0.5}]},
+     'frames = 4\nfilters = [{name = "drop_event", p = 0.5}]'),
 ]
 
 
@@ -109,10 +129,11 @@ def test_every_surface_reaches_the_same_store(
     assert again.status == "up-to-date" and Path(again.store) == store
     assert zarr.open_group(str(store), mode="r").attrs["fingerprint"] == fingerprint
 
-    events, _ = Demo(root, split="train")[0]
+    raw = Demo(root, split="train")  # the sensor's size: a voxel grid dataset's is its one-channel frames'
+    events, _ = raw[0]
     frames = ds.load(0).numpy()
-    assert (ToFrames(ds.sensor_size, dtype=None, **kwargs)(events) == frames).all()
-    assert (integrate(events, ds.sensor_size, **kwargs) == frames).all()
+    assert (ToFrames(raw.sensor_size, dtype=None, **kwargs)(events) == frames).all()
+    assert (integrate(events, raw.sensor_size, **kwargs) == frames).all()
 
 
 @pytest.mark.parametrize(("cli_args", "kwargs", "toml"), BAD, ids=[" ".join(c[0]) for c in BAD])
@@ -147,3 +168,13 @@ def test_spec_and_options_are_exclusive(root: Path) -> None:
         Demo(root, frame=4)
     assert ToFrames((2, 2, 2), IntegrationSpec(frames=2))(make_events(t=[0, 1], x=[0, 1], y=[0, 1], p=[0, 1])).shape == (
         2, 2, 2, 2)
+
+
+def test_float_frames_take_only_float_dtypes(root: Path) -> None:
+    prepare("demo", root, IntegrationSpec(voxel_grid=2), progress=False)
+    with pytest.raises(ConfigError) as bad:
+        Demo(root, split="train", voxel_grid=2, dtype=torch.int16)
+    message = str(bad.value)
+    assert "\n" not in message and "counts" not in message and "voxel_grid_2.zarr are float16 floats" in message
+    assert "only float dtypes are valid for float frames" in message
+    assert Demo(root, split="train", voxel_grid=2, dtype=torch.float16).load(0).dtype == torch.float16

@@ -271,3 +271,23 @@ def test_limits_and_batch_divisibility(tmp_path: Path) -> None:
     assert r.history[0]["train_samples"] == 40
     with pytest.raises(ConfigError, match="data.limit_train"):
         config(str(tmp_path), **{"data.limit_train": -1})
+
+
+def test_online_training_through_the_loop_learns_and_resumes_exactly(tmp_path: Path) -> None:
+    online = {"train.online": "fptt", "optimizer.lr": 0.005}
+    full = _run(tmp_path / "full", overrides=online)
+    assert full.best_accuracy >= 0.5, full.history  # chance is 0.25
+    _run(tmp_path / "part", stop_after=1, overrides=online)
+    assert load_checkpoint(tmp_path / "part")["online"]["w_ra"]  # FPTT's running average travels with it
+    resumed = _run(tmp_path / "ignored", resume=tmp_path / "part",
+                   overrides={**online, "train.output": str(tmp_path / "part")})
+    assert comparable(resumed.history) == comparable(full.history)
+    ottt = _run(tmp_path / "ottt", stop_after=1, overrides={"train.online": "ottt", "optimizer.lr": 0.005})
+    assert ottt.epochs == 1 and ottt.history[0]["test_accuracy"] > 0.25, ottt.history  # above chance after one epoch
+
+
+def test_online_training_refuses_mixed_precision(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="train.online='ottt' runs in one process without mixed precision"):
+        _run(tmp_path / "run", overrides={"train.online": "ottt", "train.amp": True})
+    with pytest.raises(ConfigError, match="online"):
+        _run(tmp_path / "run", overrides={"train.online": "bptt"})

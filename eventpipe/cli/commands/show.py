@@ -38,6 +38,8 @@ def show_command(
     tau: integration.Tau = None,
     n_bits: integration.NBits = 8,
     frames_dtype: integration.FramesDtype = None,
+    duration_rule: integration.DurationRule = "aligned",
+    filters: integration.Filter = None,
     events_view: Annotated[
         Literal["auto", "scatter", "montage"],
         typer.Option("--events-view", help="Without an integration mode: an x-y-t scatter (PNG) or a time-binned "
