@@ -14,6 +14,16 @@ integrated by the real pipeline into 20 frames per sample (``frames=20, split_by
 - ``to_frames``: the events store with :class:`eventpipe.transforms.ToFrames` integrating every sample
   on the fly (what event-level augmentation per epoch costs).
 
+On the device (a GPU when one is available, else the CPU), in the same run, two more sources feed a
+model's input ``[T, N, 2, 128, 128]`` float32 there, each counted up to the device's last kernel:
+
+- ``frames_store``: the frames store's float32 items, padded time first
+  (:func:`eventpipe.collate.pad_sequence_collate_time_first`) and moved to the device.
+- ``on_the_fly``: the events store's raw events, packed per batch with their offsets
+  (:func:`eventpipe.loading.event_batches.pack_events_collate`), moved to the device and integrated
+  there (:class:`eventpipe.loading.torch_frames.TorchFrames`): what ``[data] on_the_fly = true``
+  costs, with no frames store at all.
+
 With worker processes, a DataLoader passes every batch through new shared memory, which the
 worker faults in page by page: 2.6 MB per float32 sample. Where page faults are dear (on virtual
 machines, say), that transfer can cost more than decoding the sample, and the uint8 counts pass a
@@ -35,7 +45,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +122,7 @@ def build_data(
             np.savez_compressed(f, frames=frames_ds.load(i).numpy().astype(np.float64))
     npz_ds = NpzFramesDataset(files, frames_ds.labels.tolist())
     return {
+        "raw_events": DVS128Gesture(root, split="train"),
         "datasets": {"frames_store": frames_ds, "frames_store_uint8": counts_ds, "npz_float64": npz_ds,
                      "to_frames": events_ds},
         "bytes": {
@@ -123,11 +134,54 @@ def build_data(
     }
 
 
-def _epoch_seconds(loader: DataLoader[Any]) -> float:
+def _epoch_seconds(loader: DataLoader[Any], finish: Callable[[Any], Any] | None = None,
+                   device: torch.device | None = None) -> float:
+    """Seconds to read every batch of ``loader`` and pass it to ``finish``, up to ``device``'s last kernel."""
     start = time.perf_counter()
-    for _batch in loader:
-        pass
+    for batch in loader:
+        if finish is not None:
+            finish(batch)
+    if device is not None and device.type == "cuda":
+        torch.cuda.synchronize(device)
     return time.perf_counter() - start
+
+
+def bench_device() -> torch.device:
+    """Where the device sources end: the first GPU when torch sees one, else the CPU."""
+    return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+
+
+def device_rates(frames_ds: Dataset[Any], events_ds: Any, device: torch.device, workers: int, batch_size: int,
+                 epochs: int, passes: int = PASSES) -> dict[str, float]:
+    """Samples per second of the model's input on ``device``: read from the frames store (``frames_store``)
+    against integrated there from raw events (``on_the_fly``); timed as :func:`loader_rates` times."""
+    from eventpipe.collate import pad_sequence_collate_time_first
+    from eventpipe.frames import IntegrationSpec
+    from eventpipe.loading.event_batches import pack_events_collate
+    from eventpipe.loading.torch_frames import TorchFrames
+    from eventpipe.train.data import to_device
+
+    integrate = TorchFrames(IntegrationSpec(frames=FRAMES), events_ds.sensor_size)
+    sources: dict[str, tuple[Dataset[Any], Callable[..., Any], Any]] = {
+        "frames_store": (frames_ds, pad_sequence_collate_time_first, None),
+        "on_the_fly": (events_ds, pack_events_collate, integrate),
+    }
+    runs = {}
+    for name, (ds, collate, transform) in sources.items():
+        loader = DataLoader(ds, batch_size=batch_size, num_workers=workers, persistent_workers=workers > 0,
+                            collate_fn=collate, sampler=list(range(len(ds))) * max(1, passes))  # type: ignore[arg-type]
+
+        def finish(batch: Any, transform: Any = transform) -> Any:
+            return to_device(batch, device, transform)
+
+        runs[name] = (loader, finish)
+    for loader, finish in runs.values():  # warm-up
+        _epoch_seconds(loader, finish, device)
+    best = dict.fromkeys(runs, float("inf"))
+    for _ in range(max(1, epochs)):
+        for name, (loader, finish) in runs.items():
+            best[name] = min(best[name], _epoch_seconds(loader, finish, device))
+    return {name: len(runs[name][0].sampler) / best[name] for name in runs}  # type: ignore[arg-type]
 
 
 def loader_rates(datasets: dict[str, Dataset[Any]], workers: int, batch_size: int, epochs: int,
@@ -186,9 +240,14 @@ def run(
         data = build_data(data_root, users, events_per_second, progress, prepare_workers)
         datasets = data["datasets"]
         rows: list[dict[str, Any]] = []
+        device_rows: list[dict[str, Any]] = []
+        device = bench_device()
         for w in workers:
             rates = loader_rates(datasets, int(w), batch_size, epochs)
             rows += [{"source": source, "workers": int(w), "samples_per_s": rate} for source, rate in rates.items()]
+            rates = device_rates(datasets["frames_store"], data["raw_events"], device, int(w), batch_size, epochs)
+            device_rows += [{"source": source, "workers": int(w), "samples_per_s": rate}
+                            for source, rate in rates.items()]
         n_samples = len(datasets["frames_store"])
     rate: dict[tuple[str, int], float] = {(r["source"], r["workers"]): r["samples_per_s"] for r in rows}
     speedup = {source: {str(w): rate[(source, int(w))] / rate[("npz_float64", int(w))] for w in workers}
@@ -203,7 +262,17 @@ def run(
         "target_speedup": TARGET_SPEEDUP,
         "meets_target": {source: all(s >= TARGET_SPEEDUP for s in by_w.values()) for source, by_w in speedup.items()},
         "disk_bytes": data["bytes"],
+        "device": {"name": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+                   "rows": device_rows},
     }
+
+
+def device_table_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows of the device sources for :func:`eventpipe.bench.report.markdown_table`, with on-the-fly
+    integration as a multiple of reading the frames store."""
+    stored = {r["workers"]: r["samples_per_s"] for r in result["device"]["rows"] if r["source"] == "frames_store"}
+    return [{"source": r["source"], "workers": r["workers"], "samples/s": r["samples_per_s"],
+             "x frames store": r["samples_per_s"] / stored[r["workers"]]} for r in result["device"]["rows"]]
 
 
 def table_rows(result: dict[str, Any]) -> list[dict[str, Any]]:

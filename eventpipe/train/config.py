@@ -7,7 +7,8 @@ table per section::
     [data]       dataset, the integration options of eventpipe.frames.integration_spec (frames + split_by |
                  duration_us | events_per_frame | fn | n_time_bins | event_count | time_window, ...) or, for a
                  static image dataset, encoder (poisson | repeat | latency | weighted_phase) + steps,
-                 batch_size, eval_batch_size, workers, train_split, test_split, limit_train, limit_test, root
+                 batch_size, eval_batch_size, workers, train_split, test_split, limit_train, limit_test, root,
+                 on_the_fly (read events and integrate each batch on the device: no frames store)
     [model]      name (a class of eventpipe.snn.models) and its keyword arguments (neuron, backend, channels, ...)
     [optimizer]  name (adam | adamw | sgd), lr, weight_decay, momentum
     [schedule]   name (cosine | step | constant), warmup_epochs, min_lr, step_size, gamma
@@ -67,7 +68,10 @@ class DataConfig:
     image on the fly; ``integration`` is then None.
     ``batch_size`` is the number of samples per optimisation step over all processes (split evenly across
     DDP ranks). ``limit_train``/``limit_test`` (0 = all) train on a seeded random subset. ``root`` is the
-    data folder ("" = ``$EVENTPIPE_HOME``, else ``~/.cache/eventpipe``).
+    data folder ("" = ``$EVENTPIPE_HOME``, else ``~/.cache/eventpipe``). ``on_the_fly`` reads the
+    events store and integrates every batch where the model is
+    (:class:`eventpipe.loading.torch_frames.TorchFrames`, the count modes only): the same frames
+    as a frames store gives, and no frames store is built.
     """
 
     dataset: str
@@ -82,6 +86,7 @@ class DataConfig:
     root: str = ""
     encoder: str | None = None
     steps: int | None = None
+    on_the_fly: bool = False
 
     @classmethod
     def parse(cls, t: Table) -> DataConfig:
@@ -110,6 +115,9 @@ class DataConfig:
             except ConfigError as exc:
                 hint = "" if options else " (static image datasets take `encoder` and `steps` instead)"
                 raise ConfigError(f"{t.source}: [data]: {exc}{hint}") from None
+        on_the_fly = t.boolean("on_the_fly", False)
+        if on_the_fly:
+            _check_on_the_fly(t, spec)
         return cls(
             dataset=t.string("dataset", required=True),
             integration=spec,
@@ -123,14 +131,30 @@ class DataConfig:
             limit_train=(t.integer("limit_train", 0, minimum=0)),
             limit_test=(t.integer("limit_test", 0, minimum=0)),
             root=t.string("root", ""),
+            on_the_fly=on_the_fly,
         )
 
     def to_table(self) -> dict[str, Any]:
         """The ``[data]`` table: the integration's options inline, ``None`` values left out."""
-        out = {k: v for k, v in dataclasses.asdict(self).items() if k != "integration" and v is not None}
+        out = {k: v for k, v in dataclasses.asdict(self).items()
+               if k != "integration" and v is not None and not (k == "on_the_fly" and not v)}
         spec = {} if self.integration is None else {
             k: v for k, v in self.integration.to_dict().items() if k != "mode"}
         return {"dataset": out.pop("dataset"), **spec, **out}
+
+
+def _check_on_the_fly(t: Table, spec: IntegrationSpec | None) -> None:
+    """``on_the_fly`` needs events and a count mode (what the torch integrator computes)."""
+    from eventpipe.loading.torch_frames import COUNT_MODES  # torch loads only for on-the-fly runs
+
+    if spec is None:
+        t.fail("on_the_fly", "only with an event dataset and a count integration mode, not with an encoder")
+    if spec.mode not in COUNT_MODES:
+        t.fail("on_the_fly", f"integrates the count modes {', '.join(COUNT_MODES)} on the device; got mode "
+                             f"{spec.mode}: set on_the_fly = false to read its frames store")
+    if spec.duration_rule != "aligned":
+        t.fail("on_the_fly", f"integrates aligned durations only; got duration_rule = {spec.duration_rule!r}: "
+                             "set on_the_fly = false to read its frames store")
 
 
 @dataclass(frozen=True)
@@ -243,6 +267,10 @@ class RunConfig:
     ``output``: run folder ("" = ``runs/<name>-<timestamp>`` under the current directory).
     ``grad_clip``: maximum gradient norm (0 = off). ``plots``: PNGs at the end. ``firing_rates``:
     per-layer firing rates on the test set every epoch (through output monitors).
+    ``online``: ``"none"`` (backpropagation through time), ``"fptt"`` or ``"ottt"``: one optimizer step per
+    time step, autograd memory constant in T (:mod:`eventpipe.train.online`); ``fptt_alpha`` is FPTT's
+    regulariser weight, ``ottt_decay`` the presynaptic trace decay, ``ottt_per_step`` OTTT_O (a step per
+    time step) rather than OTTT_A (one step per batch).
     """
 
     epochs: int = 64
@@ -254,6 +282,10 @@ class RunConfig:
     grad_clip: float = 0.0
     plots: bool = True
     firing_rates: bool = True
+    online: str = "none"
+    fptt_alpha: float = 0.5
+    ottt_decay: float = 0.5
+    ottt_per_step: bool = True
 
     @classmethod
     def parse(cls, t: Table) -> RunConfig:
@@ -268,7 +300,17 @@ class RunConfig:
             grad_clip=t.number("grad_clip", 0.0, minimum=0.0),
             plots=t.boolean("plots", True),
             firing_rates=t.boolean("firing_rates", True),
+            online=t.string("online", "none"),
+            fptt_alpha=t.number("fptt_alpha", 0.5, minimum=0.0),
+            ottt_decay=t.number("ottt_decay", 0.5, minimum=0.0, maximum=1.0),
+            ottt_per_step=t.boolean("ottt_per_step", True),
         )
+        if cfg.online not in ("none", "fptt", "ottt"):
+            t.fail("online", f"unknown value {cfg.online!r}; valid values are {{'none', 'fptt', 'ottt'}}")
+        if cfg.online == "fptt" and cfg.fptt_alpha <= 0:
+            t.fail("fptt_alpha", f"must be > 0 for FPTT; got {cfg.fptt_alpha}")
+        if cfg.online == "ottt" and cfg.ottt_decay >= 1:
+            t.fail("ottt_decay", f"must be < 1 (a trace that never decays grows without bound); got {cfg.ottt_decay}")
         if not (cfg.device in ("auto", "cpu", "cuda") or _is_cuda_index(cfg.device)):
             t.fail("device", f"unknown value {cfg.device!r}; valid values are {{'auto', 'cpu', 'cuda', 'cuda:N'}}")
         return cfg

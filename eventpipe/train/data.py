@@ -13,6 +13,7 @@ import torch
 from torch.utils.data import Dataset, Subset, default_collate
 
 from eventpipe.collate import pad_sequence_collate_time_first
+from eventpipe.frames.spec import IntegrationSpec
 from eventpipe.paths import resolve_root
 from eventpipe.train.config import TrainConfig
 from eventpipe.train.ddp import DistContext, barrier
@@ -106,6 +107,10 @@ def build_data(config: TrainConfig, ctx: DistContext, *, progress: bool = True, 
     integrate only what is missing, with ``workers`` parallel tasks or on the Dask cluster at ``scheduler``.
     A static image dataset (``config.data.encoder`` set) builds its images store instead; its images
     are stacked and each batch is encoded into ``config.data.steps`` steps on the device (:class:`EncodeImages`).
+    With ``config.data.on_the_fly`` the splits yield events: each batch is packed with its offsets
+    (:func:`~eventpipe.loading.event_batches.pack_events_collate`) and integrated on the device
+    (:class:`~eventpipe.loading.torch_frames.TorchFrames`), so only the events store is built; the
+    spec's event filters then run on each sample as the dataset's transform, as ``prepare`` runs them.
     """
     root = data_root(config)
     static = config.data.encoder is not None
@@ -118,6 +123,14 @@ def build_data(config: TrainConfig, ctx: DistContext, *, progress: bool = True, 
         open_split(config.data.train_split, True)
     barrier(ctx)
     train, test = open_split(config.data.train_split, False), open_split(config.data.test_split, False)
+    if config.data.on_the_fly:
+        from eventpipe.loading.event_batches import pack_events_collate
+        from eventpipe.loading.torch_frames import TorchFrames
+
+        spec = cast(IntegrationSpec, config.data.integration)
+        integrate = TorchFrames(replace(spec, filters=()), train.sensor_size)  # the datasets ran the filters
+        return DataBundle(train=train, test=test, classes=tuple(train.classes), collate=pack_events_collate,
+                          transform=integrate)
     if not static:
         return DataBundle(train=train, test=test, classes=tuple(train.classes))
     return DataBundle(train=train, test=test, classes=tuple(train.classes), collate=default_collate,
@@ -126,16 +139,19 @@ def build_data(config: TrainConfig, ctx: DistContext, *, progress: bool = True, 
 
 def _events_opener(config: TrainConfig, root: Path, progress: bool, workers: int | None,
                    scheduler: str | None) -> Callable[[str, bool], Any]:
-    """``open_split(split, prepare)`` of the event dataset of ``config``, integrated as it says."""
+    """``open_split(split, prepare)`` of the event dataset of ``config``, integrated as it says (raw
+    events when the integration happens on the fly)."""
     from eventpipe.datasets import dataset_class
 
     cls = dataset_class(config.data.dataset, root)
-    spec = config.data.integration
+    spec = None if config.data.on_the_fly else config.data.integration
     name = None if cls.dataset_name else config.data.dataset  # the generic class: plugin and user datasets
+
+    filters = config.data.integration.filter_chain if config.data.on_the_fly and config.data.integration else None
 
     def open_split(split: str, prepare: bool) -> Any:
         return cls(root, split=split, spec=spec, prepare=prepare, workers=workers, scheduler=scheduler,
-                   progress=progress and prepare, dataset=name)
+                   progress=progress and prepare, dataset=name, transform=filters or None)
 
     return open_split
 

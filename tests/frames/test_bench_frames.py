@@ -13,7 +13,10 @@ from eventpipe.bench.frames import (
     store_bench,
     vectorised_frames,
 )
+from eventpipe.bench.spikingjelly_frames import load as load_spikingjelly
 from eventpipe.frames import IntegrationSpec, integrate
+
+SPIKINGJELLY = load_spikingjelly()
 
 
 def test_baselines_compute_the_same_frames() -> None:
@@ -28,10 +31,34 @@ def test_baselines_compute_the_same_frames() -> None:
 
 
 def test_kernel_bench_report() -> None:
-    result = kernel_bench(n_samples=1, events=(20_000, 20_000), repeat=1, modes=list(MODES)[:3])
+    result = kernel_bench(n_samples=1, events=(20_000, 20_000), repeat=1, modes=list(MODES)[:3],
+                          bandwidth_bytes=1 << 20)
     assert [r["mode"] for r in result["modes"]] == list(MODES)[:3]
-    assert set(result["targets"]) == {"by_count_vs_bincount", "by_count_vs_read_bound", "duration_10ms_vs_bincount"}
     assert all(r["eventpipe_M_events_per_s"] > 0 and r["speedup_vs_bincount"] > 0 for r in result["modes"])
+    assert result["memory_read_GB_per_s"] > 0 and result["modes"][0]["fraction_of_read_bound"] > 0
+    targets = {"by_count_vs_bincount", "by_count_vs_read_bound", "duration_10ms_vs_bincount"}
+    if SPIKINGJELLY is None:
+        assert set(result["targets"]) == targets and result["spikingjelly"] is None
+        return
+    assert set(result["targets"]) == targets | {"by_count_vs_spikingjelly", "duration_10ms_vs_spikingjelly"}
+    assert result["spikingjelly"].startswith("spikingjelly ")
+    timed = {r["mode"]: r["speedup_vs_spikingjelly"] for r in result["modes"]}
+    assert timed["frames_number_20_split_by_time"] is None  # SpikingJelly times only the modes it has
+    assert timed["frames_number_20_split_by_number"] > 0 and timed["duration_10000us"] > 0
+
+@pytest.mark.skipif(SPIKINGJELLY is None, reason="spikingjelly is not installed")
+def test_spikingjelly_functions_are_its_own() -> None:
+    """The functions compiled from SpikingJelly's ``datasets/utils.py`` integrate as documented there."""
+    assert SPIKINGJELLY is not None
+    functions, _ = SPIKINGJELLY
+    ev = {"t": np.array([0, 5, 10, 20]), "x": np.array([1, 1, 2, 0]), "y": np.array([0, 0, 1, 1]),
+          "p": np.array([1, 1, 0, 1])}
+    frames = functions["integrate_events_by_fixed_frames_number"](ev, "number", 2, 2, 3)
+    expected = np.zeros((2, 2, 2, 3))
+    expected[0, 1, 0, 1] = 2
+    expected[1, 0, 1, 2] = expected[1, 1, 1, 0] = 1
+    np.testing.assert_array_equal(frames, expected)
+    assert functions["integrate_events_by_fixed_duration"](ev, 10, 2, 3).shape == (2, 2, 2, 3)
 
 
 @pytest.mark.slow

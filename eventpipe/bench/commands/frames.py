@@ -12,14 +12,18 @@ from eventpipe.bench.options import JsonOption, MarkdownOption, emit
 def _kernels(k: dict[str, Any]) -> list[str]:
     from eventpipe.bench.report import markdown_table, target_lines
 
+    sj = k["spikingjelly"]
     rows = [{
         "mode": r["mode"], "frames": r["frames"], "eventpipe Mev/s": r["eventpipe_M_events_per_s"],
+        **({"SpikingJelly Mev/s": r["spikingjelly_M_events_per_s"],
+            "x SpikingJelly": r["speedup_vs_spikingjelly"]} if sj else {}),
         "bincount Mev/s": r["bincount_M_events_per_s"], "numpy Mev/s": r["numpy_vectorised_M_events_per_s"],
         "x bincount": r["speedup_vs_bincount"], "of read bound": r["fraction_of_read_bound"],
     } for r in k["modes"]]
     return [
-        f"{k['samples']} samples, {k['events'] / 1e6:.2f} M events; read bound "
-        f"{k['read_bound_M_events_per_s']:.0f} M events/s ({k['read_bound_GB_per_s']:.1f} GB/s).",
+        f"{k['samples']} samples, {k['events'] / 1e6:.2f} M events, median of {k['repeat']} rounds; "
+        f"{sj or 'SpikingJelly not installed'}; memory read {k['memory_read_GB_per_s']:.1f} GB/s, so the "
+        f"read bound is {k['read_bound_M_events_per_s']:.0f} M events/s.",
         "",
         markdown_table(rows),
         "",
@@ -64,8 +68,10 @@ def frames(
         "--samples", min=1, help="Gesture-like samples for the kernel section.")] = 3,
     store_samples: Annotated[int, typer.Option(
         "--store-samples", min=0, help="Samples for the events store -> frames store section (0 skips it).")] = 50,
+    events: Annotated[int | None, typer.Option(
+        "--events", min=1000, help="Events per kernel sample (default: spread over 0.3-1 M).")] = None,
     repeat: Annotated[int, typer.Option(
-        "--repeat", min=1, help="Timed runs per kernel method (the best is kept).")] = 5,
+        "--repeat", min=1, help="Timed rounds over the kernel methods (the median is kept).")] = 5,
     store_repeat: Annotated[int, typer.Option(
         "--store-repeat", min=1, help="Frames stores built per worker count (the fastest is kept).")] = 5,
     baseline: Annotated[bool, typer.Option(
@@ -76,13 +82,15 @@ def frames(
     """Integrate generated DVS128-Gesture-like samples in every mode, then build a frames store with 1
     and 2 workers.
 
-    Samples are 128x128, about 6 s and 0.3-1 M events each. The kernels run next to SpikingJelly's
-    bincount method and a memory-read bound; the store next to the machine's own 1 -> 2 core scaling
+    Samples are 128x128, about 6 s and 0.3-1 M events each (or ``--events`` each in the kernel
+    section). The kernels run next to SpikingJelly's own integration functions (when it is installed),
+    its bincount method and a memory-read bound; the store next to the machine's own 1 -> 2 core scaling
     and SpikingJelly's npz builder.
     """
     from eventpipe.bench.frames import kernel_bench, store_bench
 
-    result: dict[str, Any] = {"kernels": kernel_bench(n_samples=samples, repeat=repeat)}
+    result: dict[str, Any] = {"kernels": kernel_bench(
+        n_samples=samples, events=(events, events) if events else (300_000, 1_000_000), repeat=repeat)}
     if store_samples:
         result["store"] = store_bench(n_samples=store_samples, baseline=baseline, repeat=store_repeat)
     emit(ctx, result, report(result), json_out=json_out, markdown=markdown)

@@ -1,4 +1,5 @@
-"""``eventpipe bench loader``: DataLoader samples/s from the frames store, npz files and on-the-fly ToFrames."""
+"""``eventpipe bench loader``: DataLoader samples/s from the frames store, npz files and on-the-fly ToFrames,
+and the model's input on the device from the frames store against integrating raw events there."""
 
 from __future__ import annotations
 
@@ -25,8 +26,9 @@ def parse_counts(workers: str) -> list[int]:
 
 def report(result: dict[str, Any]) -> str:
     """The Markdown of a :func:`eventpipe.bench.loader.run` result: samples/s per source and worker
-    count, sizes on disk, and each frames-store source as a multiple of the npz files."""
-    from eventpipe.bench.loader import table_rows
+    count, sizes on disk, each frames-store source as a multiple of the npz files, and the device
+    sources (frames store against on-the-fly integration)."""
+    from eventpipe.bench.loader import device_table_rows, table_rows
     from eventpipe.bench.report import markdown_table
 
     cfg, size = result["config"], result["disk_bytes"]
@@ -43,6 +45,9 @@ def report(result: dict[str, Any]) -> str:
         verdict = "meets" if result["meets_target"][source] else "misses"
         speedups = ", ".join(f"{s:.1f}x with {w} workers" for w, s in by_workers.items())
         lines.append(f"- {source} vs npz: {speedups} ({verdict} the {result['target_speedup']:.0f}x target)")
+    lines += ["", f"The model's input on {result['device']['name']}: the frames store read and moved there, "
+                  "against raw events packed per batch and integrated there (no frames store).", "",
+              markdown_table(device_table_rows(result))]
     return "\n".join(lines)
 
 
@@ -68,7 +73,8 @@ def loader(
     SpikingJelly-style npz files.
 
     Sources: the frames store with float32 and with uint8 items, SpikingJelly-style float64 npz
-    files, and on-the-fly integration of the events store (target: frames store >= 3x npz).
+    files, and on-the-fly integration of the events store (target: frames store >= 3x npz); then,
+    on a GPU when one is available, the frames store against events integrated on that device.
     """
     from eventpipe.bench.loader import run
 
