@@ -79,7 +79,7 @@ def make_encoder(name: str, steps: int, generator: torch.Generator | None = None
     if name == "repeat":
         return RepeatEncoder(steps)
     if name == "latency":
-        return LatencyEncoder(steps)
+        return LatencyEncoder(steps=steps)
     if name == "weighted_phase":
         return WeightedPhaseInput(steps)
     valid = ", ".join(repr(e) for e in ENCODERS)

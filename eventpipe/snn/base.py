@@ -23,17 +23,39 @@ Shape rules that catch an input fed in the wrong mode:
 What no rule can tell, as in SpikingJelly: the first call of a module at rest whose input has any number of
 axes (a neuron, a linear layer) takes ``[T, N, ...]`` as one step in single-step mode, and ``[N, F]`` as
 ``N`` steps in multi-step mode. Build networks in one mode (:func:`eventpipe.snn.functional.set_step_mode`).
+
+A custom stateful module can keep its state as in SpikingJelly: subclass :class:`MemoryModule` (or
+``StepModule`` and ``nn.Module``), call :meth:`StepModule.register_memory` for each state variable with its
+value at rest, and the inherited :meth:`~StepModule.reset` and :meth:`~StepModule.detach` (hence ``reset_net``
+and ``detach_net``) restore and detach it.
+
+>>> class Counter(MemoryModule):
+...     def __init__(self) -> None:
+...         super().__init__()
+...         self.register_memory("count", 0)
+...     def forward(self, x: torch.Tensor) -> torch.Tensor:
+...         self.count += 1
+...         return x * self.count
+>>> counter = Counter()
+>>> [counter(torch.ones(1)).item() for _ in range(3)], dict(counter.named_memories())
+([1.0, 2.0, 3.0], {'count': 3})
+>>> counter.reset()
+>>> counter.count
+0
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import torch
+from torch import nn
 
 from eventpipe.errors import ConfigError
 
-__all__ = ["STEP_MODES", "StepModule", "check_sequence", "check_step_shape"]
+__all__ = ["STEP_MODES", "MemoryModule", "StepModule", "check_sequence", "check_step_shape"]
 
 STEP_MODES = ("s", "m")
 
@@ -58,11 +80,50 @@ class StepModule:
             )
         self._step_mode = mode
 
+    def register_memory(self, name: str, value: Any) -> None:
+        """Keep attribute ``name`` as state, set to ``value`` now and by every :meth:`reset` (a deep copy).
+
+        Raises
+        ------
+        ConfigError
+            ``name`` is already an attribute of the module.
+        """
+        if hasattr(self, name):
+            raise ConfigError(
+                f"{type(self).__name__} already has an attribute {name!r}: register_memory needs a new name."
+            )
+        self.__dict__.setdefault("_memory_defaults", {})[name] = copy.deepcopy(value)
+        setattr(self, name, value)
+
+    def named_memories(self) -> Iterator[tuple[str, Any]]:
+        """``(name, current value)`` of every registered memory, in registration order."""
+        for name in self.__dict__.get("_memory_defaults", {}):
+            yield name, getattr(self, name)
+
+    def memories(self) -> Iterator[Any]:
+        """The current value of every registered memory."""
+        for _, value in self.named_memories():
+            yield value
+
     def reset(self) -> None:
-        """Forget the carried state (a no-op for stateless modules)."""
+        """Forget the carried state: restore the registered memories' values at rest (nothing else here;
+        modules with other state override it)."""
+        for name, value in self.__dict__.get("_memory_defaults", {}).items():
+            setattr(self, name, copy.deepcopy(value))
 
     def detach(self) -> None:
-        """Cut the carried state from the autograd graph (truncated BPTT in streaming use)."""
+        """Cut the carried state from the autograd graph (truncated BPTT in streaming use): here, the
+        registered memories that are tensors."""
+        for name, value in list(self.named_memories()):
+            if isinstance(value, torch.Tensor):
+                setattr(self, name, value.detach())
+
+
+class MemoryModule(StepModule, nn.Module):
+    """SpikingJelly's base of stateful modules: an ``nn.Module`` with a step mode and registered memories."""
+
+    def __init__(self) -> None:
+        nn.Module.__init__(self)
 
 
 def check_sequence(module: object, x: torch.Tensor, min_dims: int = 2) -> None:

@@ -6,18 +6,22 @@ Event-camera frames are spikes already; these are for static data and baselines.
   element, ``[N, ...]`` in, ``[N, ...]`` out (SpikingJelly's, for the loop
   ``for t in range(T): out += net(encoder(img))``); with ``steps=T`` one call returns the whole train
   ``[T, N, ...]``.
-* :class:`PeriodicEncoder` and :class:`WeightedPhaseEncoder` are stateful: they encode one period on the
-  first call after a reset and emit its steps cyclically, one step per call in single-step mode
-  (``step_mode="s"``, the default) or ``T`` steps per call of a ``[T, ...]`` input in multi-step mode, the
-  phase carried across calls in both until :meth:`~eventpipe.snn.base.StepModule.reset`
+* :class:`PeriodicEncoder`, :class:`WeightedPhaseEncoder` and :class:`LatencyEncoder` are stateful: they
+  encode one period on the first call after a reset and emit its steps cyclically, one step per call in
+  single-step mode (``step_mode="s"``, the default) or ``T`` steps per call of a ``[T, ...]`` input in
+  multi-step mode, the phase carried across calls in both until :meth:`~eventpipe.snn.base.StepModule.reset`
   (:func:`eventpipe.snn.functional.reset_net` resets every encoder in a network).
-* :class:`LatencyEncoder` and :class:`RepeatEncoder` return a whole train ``[T, N, ...]`` per call.
+* :class:`RepeatEncoder`, and :class:`LatencyEncoder` built with ``steps=T`` (like
+  ``PoissonEncoder(steps=T)``), return a whole train ``[T, N, ...]`` per call.
 
 Random encoders take an optional ``torch.Generator`` so that runs are reproducible.
 
 >>> import torch
 >>> LatencyEncoder(steps=5)(torch.tensor([[1.0, 0.5, 0.0]])).squeeze(1).T.tolist()
 [[1.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 1.0]]
+>>> encoder = LatencyEncoder(5)  # SpikingJelly's: one step per call
+>>> [encoder(torch.tensor([0.5])).item() for _ in range(5)]
+[0.0, 0.0, 1.0, 0.0, 0.0]
 >>> encoder = WeightedPhaseEncoder(K=3)
 >>> [encoder(torch.tensor([0.625])).item() for _ in range(4)]  # 0.625 = 0.101 in binary, then again
 [1.0, 0.0, 1.0, 1.0]
@@ -221,36 +225,73 @@ class WeightedPhaseEncoder(_CyclicEncoder):
         return f"K={self.K}, step_mode={self.step_mode!r}"
 
 
-class LatencyEncoder(nn.Module):
-    """Time-to-first-spike coding: one spike per neuron, earlier for larger inputs.
+class LatencyEncoder(_CyclicEncoder):
+    """Time-to-first-spike coding: one spike per neuron and period of ``T`` steps, earlier for larger inputs.
 
-    ``"linear"``: spike at step ``round((T - 1) (1 - x))``; ``"log"``: at ``round(T - 1 - ln(a x + 1))`` with
-    ``a = e^(T - 1) - 1`` (so ``x = 1`` fires at step 0 and ``x = 0`` at step ``T - 1`` in both). Inputs are
-    clamped to ``[0, 1]``.
+    ``enc_function="linear"``: spike at step ``round((T - 1) (1 - x))``; ``"log"``: at
+    ``round(T - 1 - ln(a x + 1))`` with ``a = e^(T - 1) - 1`` (so ``x = 1`` fires at step 0 and ``x = 0`` at
+    step ``T - 1`` in both). Inputs are clamped to ``[0, 1]``.
+
+    ``LatencyEncoder(T)`` is SpikingJelly's stateful encoder: the first input after a reset is encoded, and
+    call ``t`` returns step ``t % T`` of its train (one step per call in single-step mode, ``T_in`` steps for
+    a ``[T_in, N, ...]`` input in multi-step mode), until :meth:`reset`. ``LatencyEncoder(steps=T)`` is
+    stateless instead and returns the whole train ``[T, *x.shape]`` per call.
+
+    Parameters
+    ----------
+    T:
+        Steps of a period (the latest firing step is ``T - 1``), for the stateful encoder.
+    enc_function:
+        ``"linear"`` or ``"log"``.
+    step_mode:
+        ``"s"`` or ``"m"`` (the stateful encoder's step mode).
+    steps:
+        Instead of ``T``: the whole-train encoder with ``steps`` steps.
     """
 
-    def __init__(self, steps: int, function: str = "linear") -> None:
-        super().__init__()
-        self.steps = _check_steps(steps)
-        if function not in ("linear", "log"):
+    def __init__(
+        self, T: int | None = None, enc_function: str = "linear", step_mode: str = "s", *,  # noqa: N803
+        steps: int | None = None,
+    ) -> None:
+        super().__init__(step_mode)
+        if (T is None) == (steps is None):
             raise ConfigError(
-                f"Unknown value {function!r} for argument function. Valid values are {{'linear', 'log'}}."
+                "LatencyEncoder takes T (one step per call, stateful) or steps (the whole train per call), "
+                "exactly one of them."
             )
-        self.function = function
+        self.T = _check_steps(T, "T") if steps is None else _check_steps(steps)
+        self.whole_train = steps is not None
+        if enc_function not in ("linear", "log"):
+            raise ConfigError(
+                f"Unknown value {enc_function!r} for argument enc_function. Valid values are {{'linear', 'log'}}."
+            )
+        self.enc_function = enc_function
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    @property
+    def steps(self) -> int | None:
+        """The steps of the whole train returned per call, or ``None`` for the stateful encoder."""
+        return self.T if self.whole_train else None
+
+    def encode(self, x: torch.Tensor | None) -> torch.Tensor:
+        if x is None:
+            raise ConfigError("LatencyEncoder needs an input x in [0, 1] to encode.")
         x = x.clamp(0.0, 1.0)
-        last = self.steps - 1
-        if self.function == "linear":
+        last = self.T - 1
+        if self.enc_function == "linear":
             t_fire = (last * (1.0 - x)).round()
         else:
             t_fire = (last - torch.log(math.expm1(last) * x + 1.0)).round()
         t_fire = t_fire.long().clamp(0, last)
-        steps = torch.arange(self.steps, device=x.device).reshape(-1, *([1] * x.dim()))
+        steps = torch.arange(self.T, device=x.device).reshape(-1, *([1] * x.dim()))
         return (steps == t_fire.unsqueeze(0)).to(x.dtype)
 
+    def forward(self, x: torch.Tensor | None = None) -> torch.Tensor:
+        return self.encode(x) if self.whole_train else super().forward(x)
+
     def extra_repr(self) -> str:
-        return f"steps={self.steps}, function={self.function!r}"
+        if self.whole_train:
+            return f"steps={self.T}, enc_function={self.enc_function!r}"
+        return f"T={self.T}, enc_function={self.enc_function!r}, step_mode={self.step_mode!r}"
 
 
 class RepeatEncoder(nn.Module):

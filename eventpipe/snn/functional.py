@@ -312,16 +312,18 @@ def set_threshold_margin(
         output_layer.v_threshold = eval_threshold
 
 
-def delay(x_seq: torch.Tensor, steps: int) -> torch.Tensor:
-    """Shift ``x_seq`` ``[T, ...]`` later in time by ``steps``: ``y[t] = x[t - steps]``, zeros before."""
-    if not (isinstance(steps, int) and steps >= 0):
-        raise ConfigError(f"Expected an integer >= 0 for argument steps. Got {steps!r} instead.")
+def delay(x_seq: torch.Tensor, delay_steps: int | None = None, *, steps: int | None = None) -> torch.Tensor:
+    """Shift ``x_seq`` ``[T, ...]`` later in time by ``delay_steps``: ``y[t] = x[t - delay_steps]``, zeros
+    before. ``steps`` is an alias of ``delay_steps`` (eventpipe's earlier name); give one of them."""
+    from eventpipe.snn.layer import delay_steps_argument
+
+    delay_steps = delay_steps_argument(delay_steps, steps, "delay")
     total = x_seq.shape[0]
-    if steps == 0:
+    if delay_steps == 0:
         return x_seq
-    if steps >= total:
+    if delay_steps >= total:
         return torch.zeros_like(x_seq)
-    return torch.cat([x_seq.new_zeros((steps, *x_seq.shape[1:])), x_seq[: total - steps]])
+    return torch.cat([x_seq.new_zeros((delay_steps, *x_seq.shape[1:])), x_seq[: total - delay_steps]])
 
 
 _CONV = (nn.Conv1d, nn.Conv2d, nn.Conv3d)

@@ -387,30 +387,44 @@ class VotingLayer(nn.Module):
         return f"voting_size={self.voting_size}"
 
 
-class Delay(StepModule, nn.Module):
-    """Delay the input by ``steps`` time steps: ``y[t] = x[t - steps]``, zeros first.
+def delay_steps_argument(delay_steps: int | None, steps: int | None, owner: str) -> int:
+    """The delay from SpikingJelly's ``delay_steps`` or its alias ``steps`` (exactly one of them, >= 0)."""
+    if (delay_steps is None) == (steps is None):
+        raise ConfigError(f"{owner} takes the delay as delay_steps (or its alias steps), exactly one of them.")
+    value = delay_steps if steps is None else steps
+    if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        raise ConfigError(f"Expected an integer >= 0 for argument delay_steps of {owner}. Got {value!r} instead.")
+    return value
 
-    The last ``steps`` inputs are carried across calls in both step modes until :meth:`reset`, so a chunked
-    sequence is delayed as a whole (from rest, a multi-step call equals
-    :func:`eventpipe.snn.functional.delay`).
+
+class Delay(StepModule, nn.Module):
+    """Delay the input by ``delay_steps`` time steps: ``y[t] = x[t - delay_steps]``, zeros first.
+
+    The last ``delay_steps`` inputs are carried across calls in both step modes until :meth:`reset`, so a
+    chunked sequence is delayed as a whole (from rest, a multi-step call equals
+    :func:`eventpipe.snn.functional.delay`). ``steps`` is an alias of ``delay_steps`` (eventpipe's earlier
+    name, as argument and attribute); give one of them.
     """
 
-    def __init__(self, steps: int, step_mode: str = "s") -> None:
+    def __init__(self, delay_steps: int | None = None, step_mode: str = "s", *, steps: int | None = None) -> None:
         super().__init__()
-        if not (isinstance(steps, int) and steps >= 0):
-            raise ConfigError(f"Expected an integer >= 0 for argument steps. Got {steps!r} instead.")
-        self.steps = steps
+        self.delay_steps = delay_steps_argument(delay_steps, steps, "Delay")
         self.step_mode = step_mode
-        self.queue: torch.Tensor | None = None  # the last `steps` inputs, [steps, N, ...]
+        self.queue: torch.Tensor | None = None  # the last `delay_steps` inputs, [delay_steps, N, ...]
+
+    @property
+    def steps(self) -> int:
+        """Alias of :attr:`delay_steps`."""
+        return self.delay_steps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x_seq = x if self.step_mode == "m" else x.unsqueeze(0)
         if self.step_mode == "m":
             check_sequence(self, x)
-        if self.steps == 0:
+        if self.delay_steps == 0:
             return x
         if self.queue is None:
-            self.queue = x_seq.new_zeros((self.steps, *x_seq.shape[1:]))
+            self.queue = x_seq.new_zeros((self.delay_steps, *x_seq.shape[1:]))
         else:
             check_step_shape(self, self.queue.shape[1:], x_seq.shape[1:])
         full = torch.cat([self.queue, x_seq])
@@ -426,7 +440,7 @@ class Delay(StepModule, nn.Module):
             self.queue = self.queue.detach()
 
     def extra_repr(self) -> str:
-        return f"steps={self.steps}, step_mode={self.step_mode}"
+        return f"delay_steps={self.delay_steps}, step_mode={self.step_mode}"
 
 
 class RecurrentSpiking(StepModule, nn.Module):

@@ -40,13 +40,22 @@ from torch import nn
 from eventpipe.errors import ConfigError
 from eventpipe.snn.backends import check_backend, run_multistep, run_step
 from eventpipe.snn.base import StepModule, check_sequence, check_step_shape
-from eventpipe.snn.dynamics import NeuronSpec, NeuronState, neuron_charge, rest_state
+from eventpipe.snn.dynamics import (
+    NeuronSpec,
+    NeuronState,
+    neuron_charge,
+    neuron_fire,
+    neuron_reset,
+    rest_state,
+)
 from eventpipe.snn.surrogate import Sigmoid, Surrogate
 
 # defined in eventpipe.snn.neuron_extra, which builds on BaseNode: loaded on first access (no import cycle)
 _EXTRA = ("AdaptBaseNode", "EIFNode", "IzhikevichNode", "KLIFNode", "LIAFNode", "QIFNode")
 
 __all__ = ["BaseNode", "IFNode", "LIFNode", "ParametricLIFNode", *_EXTRA]
+
+_HOOKS = ("neuronal_charge", "neuronal_fire", "neuronal_reset")
 
 
 def __getattr__(name: str) -> Any:
@@ -56,7 +65,22 @@ def __getattr__(name: str) -> Any:
 
 
 class BaseNode(StepModule, nn.Module):
-    """Common shell of the neurons.
+    """Common shell of the neurons, and the base of custom ones.
+
+    A custom neuron is written as in SpikingJelly: subclass ``BaseNode`` (or ``IFNode``, ``LIFNode``,
+    ``ParametricLIFNode``) and override :meth:`neuronal_charge` (and optionally :meth:`neuronal_fire`,
+    :meth:`neuronal_reset`), which update ``self.v`` in place of the built-in equations. A module that
+    overrides any of the three runs them step by step in both step modes (a torch loop with autograd through
+    time, not the fused kernels), carrying ``self.v`` across calls until :meth:`reset` like every neuron.
+
+    >>> class MyLIF(BaseNode):
+    ...     def __init__(self, tau: float = 2.0, **kwargs: Any) -> None:
+    ...         super().__init__(**kwargs)
+    ...         self.tau = tau
+    ...     def neuronal_charge(self, x: torch.Tensor) -> None:
+    ...         self.v = self.v + (x - (self.v - self.v_reset)) / self.tau
+    >>> MyLIF(step_mode="m")(torch.full((4, 1), 1.5)).flatten().tolist()
+    [0.0, 1.0, 0.0, 1.0]
 
     Parameters
     ----------
@@ -115,9 +139,9 @@ class BaseNode(StepModule, nn.Module):
 
     @property
     def spec(self) -> NeuronSpec:
-        """The (validated) dynamics this module runs."""
+        """The (validated) dynamics this module runs (IF's for a custom subclass without a ``kind``)."""
         return NeuronSpec(
-            kind=self.kind,
+            kind=self.kind or "if",
             v_threshold=self.v_threshold,
             v_reset=self.v_reset,
             detach_reset=self.detach_reset,
@@ -138,10 +162,62 @@ class BaseNode(StepModule, nn.Module):
     def backend(self, name: str) -> None:
         self._backend = check_backend(name, self.spec)
 
+    # -- SpikingJelly's hooks: override them to write a custom neuron -------------------------------------
+
+    def neuronal_charge(self, x: torch.Tensor) -> None:
+        """Charge: set ``self.v`` from the potential after the previous step to ``H`` for input ``x``
+        (here: this neuron's own equation)."""
+        self.v = neuron_charge(x, self.v, self.spec, self.decay())
+
+    def neuronal_fire(self) -> torch.Tensor:
+        """Fire: the spikes ``S = Θ(H - V_th)`` of the charged ``self.v``, with the surrogate's gradient."""
+        return neuron_fire(self.v, self.spec)
+
+    def neuronal_reset(self, spike: torch.Tensor) -> None:
+        """Reset: set ``self.v`` after ``spike`` (hard to ``v_reset``, or soft with ``v_reset=None``;
+        the spike detached first when ``detach_reset``)."""
+        self.v = neuron_reset(self.v, spike, self.spec)
+
+    @property
+    def custom_dynamics(self) -> bool:
+        """Whether this class overrides one of the hooks (then they run step by step)."""
+        return any(getattr(type(self), name) is not getattr(BaseNode, name) for name in _HOOKS)
+
+    def _hook_step(self, x: torch.Tensor, state: NeuronState) -> tuple[torch.Tensor, torch.Tensor, NeuronState]:
+        """One step through the hooks: ``(spikes, H, next state)``; the carried state is left as it was."""
+        carried, self.state = self.state, state
+        try:
+            self.neuronal_charge(x)
+            h = self.v
+            spike = self.neuronal_fire()
+            self.neuronal_reset(spike)
+            return spike, h, self.state
+        finally:
+            self.state = carried
+
+    def _hook_run(self, x_seq: torch.Tensor, state: NeuronState | None) -> tuple[torch.Tensor, NeuronState]:
+        if len(x_seq) == 0:
+            return torch.empty_like(x_seq), state
+        state = rest_state(x_seq[0], self.spec) if state is None else state
+        spikes, vs, hs = [], [], []
+        for x in x_seq:
+            spike, h, state = self._hook_step(x, state)
+            spikes.append(spike)
+            vs.append(state.v)
+            hs.append(h)
+        if self.store_v_seq:
+            self.v_seq = torch.stack(vs)
+        if self.store_h_seq:
+            self.h_seq = torch.stack(hs)
+            self.h = hs[-1]
+        return torch.stack(spikes), state
+
     # -- computation ---------------------------------------------------------------------------------------
 
     def run(self, x_seq: torch.Tensor, state: NeuronState | None = None) -> tuple[torch.Tensor, NeuronState]:
         """Multi-step: ``(spikes [T, N, ...], state after the last step)``, from ``state`` (default: rest)."""
+        if self.custom_dynamics:
+            return self._hook_run(x_seq, state)
         k = self.decay()
         s_seq, v_seq, v_last = run_multistep(
             x_seq,
@@ -161,6 +237,11 @@ class BaseNode(StepModule, nn.Module):
 
     def step(self, x: torch.Tensor, state: NeuronState | None = None) -> tuple[torch.Tensor, NeuronState]:
         """Single step, pure: ``(spikes [N, ...], next state)``; ``state=None`` starts from rest."""
+        if self.custom_dynamics:
+            spike, h, state = self._hook_step(x, rest_state(x, self.spec) if state is None else state)
+            if self.store_h_seq:
+                self.h = h
+            return spike, state
         k = self.decay()
         if self.store_h_seq:
             self.h = neuron_charge(x, (state if state is not None else rest_state(x, self.spec)).v, self.spec, k)
@@ -189,8 +270,13 @@ class BaseNode(StepModule, nn.Module):
 
     @property
     def v(self) -> torch.Tensor | None:
-        """Membrane potential carried from the last call (``None`` at rest)."""
+        """Membrane potential carried from the last call (``None`` at rest); settable (the other state
+        variables, e.g. an adaptive neuron's ``w``, are kept)."""
         return None if self.state is None else self.state.v
+
+    @v.setter
+    def v(self, value: torch.Tensor) -> None:
+        self.state = NeuronState(value) if self.state is None else self.state._replace(v=value)
 
     def reset(self) -> None:
         self.state = None

@@ -152,6 +152,12 @@ class _LoopNode(BaseNode, abc.ABC):
         store_v_seq: bool,
         store_h_seq: bool,
     ) -> None:
+        if self.custom_dynamics:
+            raise ConfigError(
+                f"{type(self).__name__} overrides neuronal_charge/neuronal_fire/neuronal_reset, which the "
+                "QIF/EIF/Izhikevich/LIAF/KLIF neurons do not call: subclass neuron.BaseNode (or IFNode, "
+                "LIFNode, ParametricLIFNode) for a custom neuron."
+            )
         super().__init__(
             v_threshold, v_reset, surrogate_function, detach_reset, step_mode, store_v_seq, store_h_seq
         )

@@ -9,7 +9,9 @@ check the hand-written backward passes with finite differences.
 
 Each surrogate is a ``torch.nn.Module``: a neuron holds it as its submodule ``surrogate_function``, so
 ``net.modules()`` finds it and its hyper-parameters can be changed in place (a sweep over ``alpha``); the
-``spiking`` switch can be flipped the same way. Hyper-parameters are plain Python numbers, validated when
+``spiking`` switch can be flipped the same way. SpikingJelly's functional forms exist under its lower-case
+names (``sigmoid``, ``atan``, ..., ``log_tailed_relu``: ``torch.autograd.Function`` classes called as
+``atan.apply(x, alpha)``, and ``atan_backward(grad_output, x, alpha)``), computed by the modules. Hyper-parameters are plain Python numbers, validated when
 set, and not part of ``state_dict()`` (as in SpikingJelly, so its checkpoints load unchanged); pickling and
 ``copy.deepcopy`` keep them. Modules compare by identity, like every ``nn.Module``.
 
@@ -56,7 +58,35 @@ __all__ = [
     "SoftSign",
     "SquarewaveFourierSeries",
     "Surrogate",
+    "atan",
+    "atan_backward",
+    "erf",
+    "erf_backward",
+    "fake_numerical_gradient",
+    "fake_numerical_gradient_backward",
     "heaviside",
+    "leaky_k_relu",
+    "leaky_k_relu_backward",
+    "log_tailed_relu",
+    "log_tailed_relu_backward",
+    "nonzero_sign_log_abs",
+    "nonzero_sign_log_abs_backward",
+    "piecewise_exp",
+    "piecewise_exp_backward",
+    "piecewise_leaky_relu",
+    "piecewise_leaky_relu_backward",
+    "piecewise_quadratic",
+    "piecewise_quadratic_backward",
+    "q_pseudo_spike",
+    "q_pseudo_spike_backward",
+    "s2nn",
+    "s2nn_backward",
+    "sigmoid",
+    "sigmoid_backward",
+    "soft_sign",
+    "soft_sign_backward",
+    "squarewave_fourier_series",
+    "squarewave_fourier_series_backward",
     "surrogate_from_name",
     "surrogate_names",
 ]
@@ -545,6 +575,66 @@ def _key(name: str) -> str:
 
 
 _BY_KEY: dict[str, type[Surrogate]] = {_key(cls.name): cls for cls in _CLASSES}
+
+
+# -- SpikingJelly's functional forms ------------------------------------------------------------------------
+
+
+def _backward_function(cls: type[Surrogate]) -> Callable[..., torch.Tensor]:
+    """``name_backward(grad_output, x, *params)``: ``grad_output`` times the derivative of ``cls(*params)``."""
+
+    def backward(grad_output: torch.Tensor, x: torch.Tensor, *params: Any) -> torch.Tensor:
+        return grad_output * cls(**dict(zip(cls.hyperparameters, params, strict=False))).derivative(x)
+
+    backward.__name__ = backward.__qualname__ = f"{cls.name}_backward"
+    backward.__doc__ = (
+        f"``grad_output * {cls.__name__}({', '.join(cls.hyperparameters)}).derivative(x)``; parameters left out "
+        "take the module's defaults."
+    )
+    return backward
+
+
+def _autograd_function(cls: type[Surrogate]) -> type[torch.autograd.Function]:
+    """The ``torch.autograd.Function`` ``name``: ``name.apply(x, *params)`` spikes with ``cls``'s gradient."""
+    grad_of = _backward_function(cls)
+
+    def forward(ctx: Any, x: torch.Tensor, *params: Any) -> torch.Tensor:
+        ctx.save_for_backward(x)
+        ctx.params = params
+        return heaviside(x)
+
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        (x,) = ctx.saved_tensors
+        return (grad_of(grad, x, *ctx.params), *([None] * len(ctx.params)))
+
+    doc = (
+        f"``{cls.name}.apply(x, {', '.join(cls.hyperparameters)})``: Heaviside spikes of ``x`` with the gradient of "
+        f":class:`{cls.__name__}` (SpikingJelly's functional form; parameters left out take the module's defaults)."
+    )
+    attributes = {"forward": staticmethod(forward), "backward": staticmethod(backward), "__doc__": doc,
+                  "__module__": __name__}
+    return type(cls.name, (torch.autograd.Function,), attributes)
+
+
+sigmoid, sigmoid_backward = _autograd_function(Sigmoid), _backward_function(Sigmoid)
+atan, atan_backward = _autograd_function(ATan), _backward_function(ATan)
+piecewise_quadratic = _autograd_function(PiecewiseQuadratic)
+piecewise_quadratic_backward = _backward_function(PiecewiseQuadratic)
+soft_sign, soft_sign_backward = _autograd_function(SoftSign), _backward_function(SoftSign)
+erf, erf_backward = _autograd_function(Erf), _backward_function(Erf)
+piecewise_exp, piecewise_exp_backward = _autograd_function(PiecewiseExp), _backward_function(PiecewiseExp)
+nonzero_sign_log_abs = _autograd_function(NonzeroSignLogAbs)
+nonzero_sign_log_abs_backward = _backward_function(NonzeroSignLogAbs)
+piecewise_leaky_relu = _autograd_function(PiecewiseLeakyReLU)
+piecewise_leaky_relu_backward = _backward_function(PiecewiseLeakyReLU)
+squarewave_fourier_series = _autograd_function(SquarewaveFourierSeries)
+squarewave_fourier_series_backward = _backward_function(SquarewaveFourierSeries)
+s2nn, s2nn_backward = _autograd_function(S2NN), _backward_function(S2NN)
+q_pseudo_spike, q_pseudo_spike_backward = _autograd_function(QPseudoSpike), _backward_function(QPseudoSpike)
+leaky_k_relu, leaky_k_relu_backward = _autograd_function(LeakyKReLU), _backward_function(LeakyKReLU)
+fake_numerical_gradient = _autograd_function(FakeNumericalGradient)
+fake_numerical_gradient_backward = _backward_function(FakeNumericalGradient)
+log_tailed_relu, log_tailed_relu_backward = _autograd_function(LogTailedReLU), _backward_function(LogTailedReLU)
 
 
 def surrogate_names() -> tuple[str, ...]:

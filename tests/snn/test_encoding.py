@@ -206,7 +206,7 @@ def test_weighted_phase_validation() -> None:
 @pytest.mark.parametrize("function", ["linear", "log"])
 def test_latency_fires_once_earlier_for_larger_inputs(function: str) -> None:
     x = torch.linspace(0, 1, 11).reshape(1, 11)
-    spikes = encoding.LatencyEncoder(8, function)(x)
+    spikes = encoding.LatencyEncoder(steps=8, enc_function=function)(x)
     assert spikes.shape == (8, 1, 11)
     assert torch.equal(spikes.sum(0), torch.ones(1, 11))
     first = spikes.argmax(0).flatten()
@@ -215,8 +215,53 @@ def test_latency_fires_once_earlier_for_larger_inputs(function: str) -> None:
 
 
 def test_latency_linear_golden() -> None:
-    t = encoding.LatencyEncoder(5)(torch.tensor([1.0, 0.5, 0.0, 2.0])).argmax(0)
+    t = encoding.LatencyEncoder(steps=5)(torch.tensor([1.0, 0.5, 0.0, 2.0])).argmax(0)
     assert t.tolist() == [0, 2, 4, 0]  # clamped to [0, 1]
+
+
+def test_latency_log_golden() -> None:
+    # t_f = round(T - 1 - ln(a x + 1)), a = e^(T-1) - 1, T = 6: x = 0.01 -> 5 - ln(2.474) = 4.09 -> 4;
+    # x = 0.1 -> 5 - ln(15.74) = 2.24 -> 2; x = 0.5 -> 5 - ln(74.71) = 0.69 -> 1
+    t = encoding.LatencyEncoder(steps=6, enc_function="log")(torch.tensor([0.0, 0.01, 0.1, 0.5, 1.0])).argmax(0)
+    assert t.tolist() == [5, 4, 2, 1, 0]
+
+
+def test_latency_default_is_spikingjelly_stateful_one_step_per_call() -> None:
+    x = torch.tensor([[1.0, 0.5, 0.25, 0.0]])
+    T = 5  # noqa: N806
+    train = encoding.LatencyEncoder(steps=T)(x)  # [T, 1, 4]; firing steps 0, 2, 3, 4
+    encoder = encoding.LatencyEncoder(T)
+    assert encoder.step_mode == "s" and encoder.steps is None
+    steps = [encoder(x) for _ in range(2 * T + 1)]  # cyclic: call t gives step t % T
+    assert all(s.shape == x.shape for s in steps)
+    assert torch.equal(torch.stack(steps), train[torch.arange(2 * T + 1) % T])
+    assert [s[0, 1].item() for s in steps[:T]] == [0.0, 0.0, 1.0, 0.0, 0.0]
+    # the first input after a reset is encoded; later inputs only advance the phase
+    assert torch.equal(encoder(torch.zeros(1, 4)), train[(2 * T + 1) % T])
+    encoder.reset()
+    assert torch.equal(encoder(torch.zeros(1, 4)), torch.tensor([[0.0, 0.0, 0.0, 0.0]]))
+    # multi-step: [T_in, N, ...] in, T_in steps out, phase carried across chunks as in single-step mode
+    multi = encoding.LatencyEncoder(T, enc_function="linear", step_mode="m")
+    seq = x.expand(7, 1, 4)
+    chunks = torch.cat([multi(c) for c in seq.split([1, 3, 3])])
+    assert torch.equal(chunks, train[torch.arange(7) % T])
+    reset_net(nn.Sequential(multi))
+    assert multi.phase == 0 and multi.period is None
+
+
+def test_latency_validation() -> None:
+    with pytest.raises(ConfigError, match="exactly one"):
+        encoding.LatencyEncoder()
+    with pytest.raises(ConfigError, match="exactly one"):
+        encoding.LatencyEncoder(4, steps=4)
+    with pytest.raises(ConfigError, match="argument T"):
+        encoding.LatencyEncoder(0)
+    with pytest.raises(ConfigError, match="enc_function"):
+        encoding.LatencyEncoder(4, "exp")
+    with pytest.raises(ConfigError, match="needs an input"):
+        encoding.LatencyEncoder(4)()
+    assert repr(encoding.LatencyEncoder(4)) == "LatencyEncoder(T=4, enc_function='linear', step_mode='s')"
+    assert repr(encoding.LatencyEncoder(steps=4)) == "LatencyEncoder(steps=4, enc_function='linear')"
 
 
 def test_repeat_encoder_and_validation() -> None:
@@ -225,5 +270,3 @@ def test_repeat_encoder_and_validation() -> None:
     assert y.shape == (4, 2, 3) and torch.equal(y[3], x)
     with pytest.raises(ConfigError, match="steps"):
         encoding.PoissonEncoder(0)
-    with pytest.raises(ConfigError, match="function"):
-        encoding.LatencyEncoder(4, "exp")

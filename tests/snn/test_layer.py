@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from eventpipe.errors import ConfigError
-from eventpipe.snn import layer, neuron
+from eventpipe.snn import functional, layer, neuron
 
 
 @pytest.mark.parametrize(
@@ -233,3 +233,31 @@ def test_transposed_convolution_takes_the_output_size_of_one_step() -> None:
     torch.testing.assert_close(y[1], nn.ConvTranspose2d.forward(up, x[1], [10, 10]))
     up.step_mode = "s"
     torch.testing.assert_close(up(x[1], output_size=[10, 10]), y[1])
+
+
+# -- Delay: SpikingJelly's delay_steps and the alias steps ----------------------------------------------------
+
+
+def test_delay_takes_spikingjelly_keyword_and_alias() -> None:
+    x = torch.arange(1.0, 8.0).reshape(7, 1)
+    expected = [0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 4.0]  # y[t] = x[t - 3]
+    assert functional.delay(x, delay_steps=3).flatten().tolist() == expected
+    assert functional.delay(x, steps=3).flatten().tolist() == expected
+    assert functional.delay(x, 3).flatten().tolist() == expected
+    for make in (lambda: layer.Delay(delay_steps=3, step_mode="m"), lambda: layer.Delay(steps=3, step_mode="m")):
+        d = make()
+        assert d.delay_steps == d.steps == 3
+        chunks = [d(c) for c in x.split([1, 3, 3])]  # chunked: the queue is carried across calls
+        assert torch.cat(chunks).flatten().tolist() == expected
+    single = layer.Delay(delay_steps=3)
+    assert [single(v).item() for v in x] == expected
+    assert repr(single) == "Delay(delay_steps=3, step_mode=s)"
+    for bad in ({}, {"delay_steps": 1, "steps": 1}):
+        with pytest.raises(ConfigError, match="exactly one"):
+            layer.Delay(**bad)
+        with pytest.raises(ConfigError, match="exactly one"):
+            functional.delay(x, **bad)
+    with pytest.raises(ConfigError, match="delay_steps of Delay"):
+        layer.Delay(delay_steps=-1)
+    with pytest.raises(ConfigError, match="delay_steps of delay"):
+        functional.delay(x, delay_steps=1.5)

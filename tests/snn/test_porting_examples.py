@@ -28,8 +28,8 @@ def _run(name: str, root: Path) -> dict[str, Any]:
     return namespace
 
 
-def test_guide_has_the_three_programs() -> None:
-    assert set(_examples()) == {"fc-lif-poisson", "monitors", "gesture-duration"}
+def test_guide_has_the_four_programs() -> None:
+    assert set(_examples()) == {"fc-lif-poisson", "monitors", "gesture-duration", "custom-neuron"}
 
 
 def test_fc_lif_classifier_learns_in_a_per_step_loop(tmp_path: Path) -> None:
@@ -75,6 +75,16 @@ def test_fixed_duration_gesture_run_with_padding_and_custom_integration(tmp_path
     assert losses[-1] < losses[0]
 
 
-@pytest.mark.parametrize("name", ["fc-lif-poisson", "monitors", "gesture-duration"])
+def test_custom_neuron_over_latency_steps_equals_lifnode_and_multi_step(tmp_path: Path) -> None:
+    ns = _run("custom-neuron", tmp_path)
+    outputs, T = ns["outputs"], ns["T"]
+    mine = outputs["MyLIF"]
+    assert mine.shape == (T, 4, 8) and mine.sum() > 0
+    assert mine[0].abs().sum() == 0  # the delay's first step
+    assert torch.equal(mine, outputs["LIFNode"])
+    assert torch.equal(mine, outputs["multi-step"])
+
+
+@pytest.mark.parametrize("name", ["fc-lif-poisson", "monitors", "gesture-duration", "custom-neuron"])
 def test_programs_use_only_eventpipe(name: str) -> None:
     assert "spikingjelly" not in _examples()[name]

@@ -418,3 +418,53 @@ def test_names() -> None:
         sg.surrogate_from_name("tanh")
     with pytest.raises(ConfigError, match=r"Unknown argument\(s\) \['alpha'\].*'w'"):
         sg.surrogate_from_name("piecewise_leaky_relu", alpha=2.0)
+
+
+# -- SpikingJelly's functional forms ------------------------------------------------------------------------
+
+FUNCTIONAL_NAMES = {
+    "piecewise_quadratic", "piecewise_exp", "sigmoid", "soft_sign", "atan", "nonzero_sign_log_abs", "erf",
+    "piecewise_leaky_relu", "squarewave_fourier_series", "s2nn", "q_pseudo_spike", "leaky_k_relu",
+    "fake_numerical_gradient", "log_tailed_relu",
+}  # fmt: skip
+
+
+def test_every_surrogate_has_its_functional_form() -> None:
+    assert {c.name for c in CLASSES} == FUNCTIONAL_NAMES
+    for name in FUNCTIONAL_NAMES:
+        assert issubclass(getattr(sg, name), torch.autograd.Function)
+        assert callable(getattr(sg, f"{name}_backward"))
+
+
+@pytest.mark.parametrize(("surrogate", "kinks"), INSTANCES, ids=INSTANCE_IDS)
+def test_functional_form_spikes_with_the_finite_difference_gradient(
+    surrogate: sg.Surrogate, kinks: list[float]
+) -> None:
+    params = [getattr(surrogate, h) for h in surrogate.hyperparameters]
+    x = torch.linspace(-3, 3, 301, dtype=torch.float64)
+    for k in kinks:
+        x = x[(x - k).abs() > 1e-3]
+    x.requires_grad_(True)
+    out = getattr(sg, surrogate.name).apply(x, *params)
+    assert torch.equal(out.detach(), (x.detach() >= 0).double())
+    weights = torch.linspace(0.5, 1.5, len(x), dtype=torch.float64)
+    (out * weights).sum().backward()
+    eps = 1e-6
+    xd = x.detach()
+    numeric = (surrogate.primitive(xd + eps) - surrogate.primitive(xd - eps)) / (2 * eps)
+    torch.testing.assert_close(x.grad, weights * numeric, rtol=1e-5, atol=1e-7)
+    backward = getattr(sg, f"{surrogate.name}_backward")
+    torch.testing.assert_close(backward(weights, xd, *params), weights * numeric, rtol=1e-5, atol=1e-7)
+
+
+def test_functional_form_hand_values_and_defaults() -> None:
+    x = torch.zeros(1, requires_grad=True)
+    sg.atan.apply(x, 4.0).backward()
+    assert x.grad.item() == 2.0  # alpha / 2 at 0
+    x.grad = None
+    sg.sigmoid.apply(x).backward()  # default alpha = 4: alpha / 4 at 0
+    assert x.grad.item() == 1.0
+    one = torch.ones(1)
+    # piecewise leaky ReLU: slope 1 / (2w) inside [-w, w], c outside
+    assert sg.piecewise_leaky_relu_backward(one, torch.tensor([0.2]), 0.5, 0.1).item() == 1.0
+    assert sg.piecewise_leaky_relu_backward(one, torch.tensor([0.7]), 0.5, 0.1).item() == pytest.approx(0.1)
