@@ -3,7 +3,12 @@
 Everything is measured in the same run on the same generated DVS128-Gesture-like samples
 (128x128, ~6 s, 0.3-1 M events, bursty; :func:`eventpipe.synth.gesture_like_sample`):
 
-- ``eventpipe``: integration end to end (validation, slicing, counting), as :func:`eventpipe.frames.integrate` does it.
+- ``eventpipe``: integration end to end (slicing, counting) as ``prepare`` does it on events read
+  from an events store: ``spec(events, sensor, validated=True)``, since the store's writer checked
+  them sorted and inside the sensor (only the coordinates of counted events are checked again).
+  The ratios to the baselines, SpikingJelly and the read bound are of this path.
+- ``eventpipe checked``: the same with every event checked (sorted ``t``, coordinates), as
+  :func:`eventpipe.frames.integrate` does it on a user's arrays; timed in the same rounds.
 - ``bincount``: SpikingJelly's method: per frame and polarity, ``np.bincount`` of ``y*W + x``
   into a float64 frame.
 - ``numpy_vectorised``: the fastest plain NumPy we know: one ``np.bincount`` of every event's flat
@@ -11,7 +16,7 @@ Everything is measured in the same run on the same generated DVS128-Gesture-like
 - ``spikingjelly``: SpikingJelly's own ``integrate_events_by_fixed_frames_number`` and
   ``integrate_events_by_fixed_duration`` (:mod:`eventpipe.bench.spikingjelly_frames`), when it is
   installed, on the events as its dict of columns.
-- read bound: the bytes of the event columns every mode reads (t to check the order, x, y, p) over
+- read bound: the bytes of the events every mode reads (whole 13-byte records: t, x, y, p) over
   the machine's memory read bandwidth, measured in the same run by a NumPy sum over an array larger
   than the last-level cache.
 
@@ -155,8 +160,9 @@ def kernel_bench(
     n_samples: int = 3, events: tuple[int, int] = (300_000, 1_000_000), repeat: int = 5, seed: int = 0,
     modes: Sequence[str] | None = None, bandwidth_bytes: int = BANDWIDTH_BYTES,
 ) -> dict[str, Any]:
-    """Per mode: M events/s of ``integrate``, SpikingJelly's functions, the bincount baseline and
-    vectorised NumPy, and the fraction of the read bound.
+    """Per mode: M events/s of the ``prepare`` path (validated events) and of the checked path,
+    SpikingJelly's functions, the bincount baseline and vectorised NumPy, and the fraction of the
+    read bound; the ratios without ``_checked`` are of the ``prepare`` path.
 
     The methods are checked to produce the same frames before timing. ``repeat`` rounds go over
     every mode, SpikingJelly's functions and the bandwidth sum in turn, and each keeps its median
@@ -168,19 +174,22 @@ def kernel_bench(
     names = list(modes or MODES)
     specs = {name: IntegrationSpec(**MODES[name]) for name in names}
     for name, spec in specs.items():
-        ours = spec(samples[0], GESTURE)
-        if not (np.array_equal(ours, bincount_frames(samples[0], GESTURE, spec))
+        ours = spec(samples[0], GESTURE, validated=True)
+        if not (np.array_equal(ours, spec(samples[0], GESTURE))
+                and np.array_equal(ours, bincount_frames(samples[0], GESTURE, spec))
                 and np.array_equal(ours, vectorised_frames(samples[0], GESTURE, spec))):
             raise RuntimeError(f"benchmark methods disagree for {name}")
     sj_runs, sj_version = _spikingjelly_runs(samples, names, specs)
     data = np.ones(max(1, bandwidth_bytes // 8), dtype=np.uint64)
     read_s: list[float] = []
     ours_s: dict[str, list[float]] = {name: [] for name in names}
+    checked_s: dict[str, list[float]] = {name: [] for name in names}
     sj_s: dict[str, list[float]] = {name: [] for name in sj_runs}
     for _ in range(max(1, repeat)):
         read_s.append(memory_read_bandwidth(data))
         for name, spec in specs.items():
-            ours_s[name].append(_once(partial(spec.__call__, sensor_size=GESTURE), samples))
+            ours_s[name].append(_once(partial(spec.__call__, sensor_size=GESTURE, validated=True), samples))
+            checked_s[name].append(_once(partial(spec.__call__, sensor_size=GESTURE), samples))
             if name in sj_runs:
                 start = time.perf_counter()
                 sj_runs[name]()
@@ -190,6 +199,7 @@ def kernel_bench(
     rows: list[dict[str, Any]] = []
     for name, spec in specs.items():
         ours = float(np.median(ours_s[name]))
+        checked = float(np.median(checked_s[name]))
         base_s = _median_time(partial(bincount_frames, sensor=GESTURE, spec=spec), samples, max(1, repeat // 2))
         vec_s = _median_time(partial(vectorised_frames, sensor=GESTURE, spec=spec), samples, max(1, repeat // 2))
         sj = float(np.median(sj_s[name])) if name in sj_s else None
@@ -197,13 +207,16 @@ def kernel_bench(
             "mode": name,
             "frames": int(sum(len(spec.slices(ev["t"])[0]) for ev in samples)),
             "eventpipe_M_events_per_s": total / ours / 1e6,
+            "eventpipe_checked_M_events_per_s": total / checked / 1e6,
             "spikingjelly_M_events_per_s": total / sj / 1e6 if sj else None,
             "bincount_M_events_per_s": total / base_s / 1e6,
             "numpy_vectorised_M_events_per_s": total / vec_s / 1e6,
             "speedup_vs_spikingjelly": sj / ours if sj else None,
+            "speedup_vs_spikingjelly_checked": sj / checked if sj else None,
             "speedup_vs_bincount": base_s / ours,
             "speedup_vs_numpy_vectorised": vec_s / ours,
             "fraction_of_read_bound": bound_s / ours,
+            "fraction_of_read_bound_checked": bound_s / checked,
         })
     by_mode = {r["mode"]: r for r in rows}
     targets = {
@@ -309,7 +322,7 @@ def compute_probe(events_location: str, spec: IntegrationSpec, n_samples: int = 
     split = _probe_split(events_location)
     start = time.perf_counter()
     for i in range(n_samples):
-        spec(split.events(i), split.sensor)
+        spec(split.events(i), split.sensor, validated=True)  # as integrate_block does
     return time.perf_counter() - start
 
 

@@ -104,55 +104,80 @@ def check_events(t, raw, width, height):
     return OK, np.int64(-1)
 
 
-@njit(nogil=True, cache=False)
-def accumulate_disjoint(t, raw, starts, stops, width, height, channel_stride, frame_size, limit, first_frame, first_event, out):
-    """Check every event and count those of frame ``f`` (``starts[f] <= i < stops[f]``) in one pass.
+def _disjoint_kernel(check_order: bool):  # noqa: ANN202 (returns a Numba dispatcher)
+    """:func:`accumulate_disjoint` with the ``t`` order check compiled in (``check_order``) or out.
 
-    Requires ordered, non-overlapping ranges (``slicing.is_disjoint``). ``out`` is the flat frame
-    array, zeroed or holding the counts of a run that stopped at ``(first_frame, first_event)``;
-    ``limit`` is the largest count its dtype holds; the scalars are uint64. Returns ``(code, frame,
-    index)``: ``OK`` or the first problem (``UNSORTED``, ``X_OUT_OF_RANGE``, ``Y_OUT_OF_RANGE``,
-    ``OVERFLOW``). After ``OVERFLOW`` the event at ``index`` is not counted and every earlier one is,
-    so the caller can widen ``out`` and resume from ``(frame, index)``.
+    ``check_order`` is a closure constant, so Numba compiles each variant with its branch folded
+    away: no flag is tested per event.
     """
-    n = np.uint64(t.shape[0])
-    i = first_event
-    prev = t[i - _ONE] if i > _ZERO else _FIRST_T
-    f = first_frame
-    while f < np.uint64(starts.shape[0]):
-        base = f * frame_size
-        start = np.uint64(starts[f])
-        stop = np.uint64(stops[f])
-        while i < start:  # events between frames: checked, not counted
-            code, prev = _check_one(t, raw, i, prev, width, height)
-            if code != OK:
-                return code, np.int64(f), np.int64(i)
-            i += _ONE
-        o = i * _SIZE
-        end = stop * _SIZE
-        while o < end:  # by byte offset: the event index is o / 13, needed only to report a problem
-            ti = _i64(raw, o + _T)
-            xy = _u32(raw, o + _X)
-            x = xy & _LOW16
-            y = xy >> _HALF
-            if (ti < prev) | (x >= width) | (y >= height):  # one branch on the hot path, not three
-                code = UNSORTED if ti < prev else (X_OUT_OF_RANGE if x >= width else Y_OUT_OF_RANGE)
-                return code, np.int64(f), np.int64(o // _SIZE)
-            prev = ti
-            k = base + (channel_stride if raw[o + _P] else _ZERO) + y * width + x
-            v = out[k] + _ONE
-            if v > limit:
-                return OVERFLOW, np.int64(f), np.int64(o // _SIZE)
-            out[k] = v
-            o += _SIZE
-        i = stop if stop > i else i
-        f += _ONE
-    while i < n:
-        code, prev = _check_one(t, raw, i, prev, width, height)
-        if code != OK:
-            return code, np.int64(f), np.int64(i)
-        i += _ONE
-    return OK, np.int64(f), np.int64(-1)
+
+    @njit(nogil=True, cache=False)
+    def kernel(t, raw, starts, stops, width, height, channel_stride, frame_size, limit, first_frame, first_event, out):
+        n = np.uint64(t.shape[0])
+        i = first_event
+        prev = t[i - _ONE] if i > _ZERO else _FIRST_T
+        f = first_frame
+        while f < np.uint64(starts.shape[0]):
+            base = f * frame_size
+            start = np.uint64(starts[f])
+            stop = np.uint64(stops[f])
+            if check_order:
+                while i < start:  # events between frames: checked, not counted
+                    code, prev = _check_one(t, raw, i, prev, width, height)
+                    if code != OK:
+                        return code, np.int64(f), np.int64(i)
+                    i += _ONE
+            elif i < start:
+                i = start
+            o = i * _SIZE
+            end = stop * _SIZE
+            while o < end:  # by byte offset: the event index is o / 13, needed only to report a problem
+                xy = _u32(raw, o + _X)
+                x = xy & _LOW16
+                y = xy >> _HALF
+                if check_order:
+                    ti = _i64(raw, o + _T)
+                    if (ti < prev) | (x >= width) | (y >= height):  # one branch on the hot path, not three
+                        code = UNSORTED if ti < prev else (X_OUT_OF_RANGE if x >= width else Y_OUT_OF_RANGE)
+                        return code, np.int64(f), np.int64(o // _SIZE)
+                    prev = ti
+                elif (x >= width) | (y >= height):  # kept: an index outside the sensor would write outside out
+                    return (X_OUT_OF_RANGE if x >= width else Y_OUT_OF_RANGE), np.int64(f), np.int64(o // _SIZE)
+                k = base + (channel_stride if raw[o + _P] else _ZERO) + y * width + x
+                v = out[k] + _ONE
+                if v > limit:
+                    return OVERFLOW, np.int64(f), np.int64(o // _SIZE)
+                out[k] = v
+                o += _SIZE
+            i = stop if stop > i else i
+            f += _ONE
+        if check_order:
+            while i < n:
+                code, prev = _check_one(t, raw, i, prev, width, height)
+                if code != OK:
+                    return code, np.int64(f), np.int64(i)
+                i += _ONE
+        return OK, np.int64(f), np.int64(-1)
+
+    return kernel
+
+
+accumulate_disjoint = _disjoint_kernel(check_order=True)
+"""Check every event and count those of frame ``f`` (``starts[f] <= i < stops[f]``) in one pass.
+
+Requires ordered, non-overlapping ranges (``slicing.is_disjoint``). ``out`` is the flat frame
+array, zeroed or holding the counts of a run that stopped at ``(first_frame, first_event)``;
+``limit`` is the largest count its dtype holds; the scalars are uint64. Returns ``(code, frame,
+index)``: ``OK`` or the first problem (``UNSORTED``, ``X_OUT_OF_RANGE``, ``Y_OUT_OF_RANGE``,
+``OVERFLOW``). After ``OVERFLOW`` the event at ``index`` is not counted and every earlier one is,
+so the caller can widen ``out`` and resume from ``(frame, index)``.
+"""
+
+accumulate_disjoint_trusted = _disjoint_kernel(check_order=False)
+""":func:`accumulate_disjoint` for events already known sorted (read from an events store, whose
+writer checked them): the ``t`` order is not checked and events outside every frame are skipped
+unread. Coordinates of counted events are still checked, since a bad one would write outside
+``out``. Same arguments and returns (never ``UNSORTED``)."""
 
 
 @njit(nogil=True, cache=False)

@@ -390,13 +390,16 @@ class IntegrationSpec:
         return out
 
     def __call__(
-        self, events: Any, sensor_size: SensorSize | Sequence[int], sample: str | None = None
+        self, events: Any, sensor_size: SensorSize | Sequence[int], sample: str | None = None, *,
+        validated: bool = False,
     ) -> np.ndarray:
         """Frames ``[T, C, H, W]`` of one sample (``C`` of :meth:`frame_size`): counts in the smallest
         unsigned dtype, or float16/float32 for the float modes; errors name ``sample``.
 
         Validates the events, runs the filters, slices them by the mode, then counts (or calls the
-        plugin or kernel).
+        plugin or kernel). ``validated=True`` says the events were checked sorted and inside
+        ``sensor_size`` before (read from an events store): counting without filters then skips the
+        ``t`` order check (:func:`~eventpipe.frames.accumulate.accumulate`).
         """
         size = SensorSize.parse(sensor_size)
         ev = as_event_array(events, size, sample)
@@ -418,7 +421,7 @@ class IntegrationSpec:
             check(ev, size, sample)
             decayed = representations.exp_decay(ev, size, starts, stops, self.exp_decay, self.overlap, self.tau)  # type: ignore[arg-type]
             return float_frames(decayed, self._float_dtype)
-        counts = accumulate(ev, size, starts, stops, sample)
+        counts = accumulate(ev, size, starts, stops, sample, validated=validated and not self.filters)
         if mode == "bina_rep":
             return float_frames(representations.bina_rep(counts, self.bina_rep, self.n_bits), self._float_dtype)  # type: ignore[arg-type]
         return counts

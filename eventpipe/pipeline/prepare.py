@@ -133,7 +133,7 @@ def integrate_block(
     frames = []
     for i in range(start, stop):
         name = sample_name(split, i, {k: v[i] for k, v in meta.items()}) if meta else f"{split}[{i}]"
-        frames.append(spec(samples.events(i), sensor, sample=name))
+        frames.append(spec(samples.events(i), sensor, sample=name, validated=True))  # checked when written
     frames_store.write_block(frames_location, split, block, frames, spec.frame_size(sensor), spec.fixed_frames)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from eventpipe.bench.commands.frames import report
 from eventpipe.bench.frames import (
     GESTURE,
     MODES,
@@ -35,6 +36,10 @@ def test_kernel_bench_report() -> None:
                           bandwidth_bytes=1 << 20)
     assert [r["mode"] for r in result["modes"]] == list(MODES)[:3]
     assert all(r["eventpipe_M_events_per_s"] > 0 and r["speedup_vs_bincount"] > 0 for r in result["modes"])
+    assert all(r["eventpipe_checked_M_events_per_s"] > 0 and r["fraction_of_read_bound_checked"] > 0
+               for r in result["modes"])  # the checked path is timed next to the prepare path
+    text = report({"kernels": result})
+    assert "from a store" in text and text.count("| checked") == 3
     assert result["memory_read_GB_per_s"] > 0 and result["modes"][0]["fraction_of_read_bound"] > 0
     targets = {"by_count_vs_bincount", "by_count_vs_read_bound", "duration_10ms_vs_bincount"}
     if SPIKINGJELLY is None:
@@ -45,6 +50,7 @@ def test_kernel_bench_report() -> None:
     timed = {r["mode"]: r["speedup_vs_spikingjelly"] for r in result["modes"]}
     assert timed["frames_number_20_split_by_time"] is None  # SpikingJelly times only the modes it has
     assert timed["frames_number_20_split_by_number"] > 0 and timed["duration_10000us"] > 0
+    assert result["modes"][0]["speedup_vs_spikingjelly_checked"] > 0
 
 @pytest.mark.skipif(SPIKINGJELLY is None, reason="spikingjelly is not installed")
 def test_spikingjelly_functions_are_its_own() -> None:
