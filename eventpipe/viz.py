@@ -414,3 +414,27 @@ def save_values_gif(frames: Any, path: str | Path, *, title: str = "", fps: floa
     images[0].save(path, format="GIF", save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0,
                    optimize=False)
     return path
+
+
+def save_image(image: Any, path: str | Path, *, title: str = "") -> Path:
+    """Write one static image ``[C, H, W]`` (C = 1: grey, C = 3: RGB; values in [0, 1] or uint8) as a PNG."""
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise ConfigError(f"{path}: a static image is drawn as a PNG; give --out with a .png name.")
+    arr = np.asarray(image.numpy() if hasattr(image, "numpy") else image)
+    if arr.ndim != 3 or arr.shape[0] not in (1, 3):
+        raise ConfigError(f"Expected an image [C, H, W] with C = 1 or 3. Got shape {tuple(arr.shape)} instead.")
+    pixels = arr.astype(np.float64) / (255.0 if arr.dtype == np.uint8 else 1.0)
+    h, w = arr.shape[1:]
+    fig = _figure(4.0, 4.0 * h / w + 0.5)
+    ax = fig.subplots()
+    ax.set_axis_off()
+    if arr.shape[0] == 1:
+        ax.imshow(pixels[0], cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+    else:
+        ax.imshow(np.clip(pixels.transpose(1, 2, 0), 0.0, 1.0), interpolation="nearest")
+    if title:
+        fig.suptitle(title, wrap=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png", facecolor="white")
+    return path

@@ -91,6 +91,14 @@ def test_prepare_demo_static_then_verify_info_and_datasets(tmp_path: Path) -> No
     assert (rows["mnist"]["store_kind"], rows["demo"]["store_kind"]) == ("images", "events")
     code, out, _ = invoke("datasets", "--root", root)
     assert code == 0 and "images: converted" in out
+    picture = tmp_path / "digit.png"
+    code, out, _ = invoke("show", "demo-static", "--root", root, "--split", "test", "--index", "3", "--out",
+                          str(picture))
+    assert code == 0 and picture.read_bytes().startswith(b"\x89PNG") and "wrote" in out
+    code, _, error = invoke("show", "demo-static", "--root", root, "--frames", "4", "--out", str(picture))
+    assert code != 0 and "static images" in str(error) and "\n" not in str(error)
+    code, _, error = invoke("show", "demo-static", "--root", root, "--out", str(tmp_path / "digit.gif"))
+    assert code != 0 and ".png" in str(error)
 
 
 def test_prepare_mnist_over_http_convert_and_verify_damage(tmp_path: Path, served_mnist: Path) -> None:

@@ -62,6 +62,8 @@ def show_command(
 
     info = get_dataset(name)
     spec = integration.spec_from_options(integration.given(locals()), required=False)
+    if _show_static_image(info, spec, out, index, split, root, prepare):
+        return
     cls = dataset_class(info.name)
     ds = cls(resolve_root(root), split=split, spec=spec, prepare=prepare, progress=show_progress(),
              dataset=None if cls.dataset_name else info.name)
@@ -79,3 +81,27 @@ def show_command(
     )
     typer.echo(f"wrote {path}")
 
+
+
+def _show_static_image(info: object, spec: object, out: Path, index: int, split: str, root: Path | None,
+                       prepare: bool) -> bool:
+    """Draw image INDEX of a static image dataset (False for every other dataset)."""
+    from eventpipe.errors import ConfigError
+    from eventpipe.sources.static import StaticImagesSpec
+
+    if not isinstance(info, StaticImagesSpec):
+        return False
+    if spec is not None:
+        raise ConfigError(f"{info.name} holds static images: integration options do not apply; run "
+                          f"`eventpipe show {info.name} --out image.png` without them.")
+    from eventpipe.datasets.static import static_dataset_class
+    from eventpipe.viz import save_image
+
+    ds = static_dataset_class(info.name)(resolve_root(root), split=split, prepare=prepare, progress=show_progress())
+    if not -len(ds) <= index < len(ds):
+        raise ConfigError(f"Expected --index in [0, {len(ds) - 1}] for {info.name} {split!r}. Got {index} instead.")
+    image, label = ds[index]
+    label_name = ds.classes[label] if 0 <= label < len(ds.classes) else "?"
+    path = save_image(image, out, title=f"{info.name} {split}[{index}] label {label} ({label_name})")
+    typer.echo(f"wrote {path}")
+    return True
