@@ -68,7 +68,10 @@ def _assert_same(numba_out, torch_out) -> None:
     for name, a, b in zip(("spikes", "v_seq", "v_last"), outs, ref_outs, strict=True):
         assert torch.equal(a, b), name  # bit-identical: the same operation order
     for a, b in zip(grads, ref_grads, strict=True):
-        torch.testing.assert_close(a, b)
+        if a.dim() == 0:  # PLIF's decay gradient: a sum over every neuron, in per-block order here
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)  # fp32 rounding of a long sum
+        else:
+            torch.testing.assert_close(a, b)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
