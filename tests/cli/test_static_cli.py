@@ -99,6 +99,8 @@ def test_prepare_demo_static_then_verify_info_and_datasets(tmp_path: Path) -> No
     assert code != 0 and "static images" in str(error) and "\n" not in str(error)
     code, _, error = invoke("show", "demo-static", "--root", root, "--out", str(tmp_path / "digit.gif"))
     assert code != 0 and ".png" in str(error)
+    code, _, error = invoke("show", "demo-static", "--root", root, "--index", "7000", "--out", str(picture))
+    assert code != 0 and "Expected --index in [0, 5999] for demo-static 'train'. Got 7000 instead." in str(error)
 
 
 def test_prepare_mnist_over_http_convert_and_verify_damage(tmp_path: Path, served_mnist: Path) -> None:

@@ -67,10 +67,7 @@ def show_command(
     cls = dataset_class(info.name)
     ds = cls(resolve_root(root), split=split, spec=spec, prepare=prepare, progress=show_progress(),
              dataset=None if cls.dataset_name else info.name)
-    if not -len(ds) <= index < len(ds):
-        from eventpipe.errors import ConfigError
-
-        raise ConfigError(f"Expected --index in [0, {len(ds) - 1}] for {info.name} {split!r}. Got {index} instead.")
+    _check_index(index, len(ds), info.name, split)
     sample, label = ds[index]
     label_name = ds.classes[label] if 0 <= label < len(ds.classes) else "?"
     mode = "events" if ds.spec is None else ds.spec.name
@@ -98,10 +95,17 @@ def _show_static_image(info: object, spec: object, out: Path, index: int, split:
     from eventpipe.viz import save_image
 
     ds = static_dataset_class(info.name)(resolve_root(root), split=split, prepare=prepare, progress=show_progress())
-    if not -len(ds) <= index < len(ds):
-        raise ConfigError(f"Expected --index in [0, {len(ds) - 1}] for {info.name} {split!r}. Got {index} instead.")
+    _check_index(index, len(ds), info.name, split)
     image, label = ds[index]
     label_name = ds.classes[label] if 0 <= label < len(ds.classes) else "?"
     path = save_image(image, out, title=f"{info.name} {split}[{index}] label {label} ({label_name})")
     typer.echo(f"wrote {path}")
     return True
+
+
+def _check_index(index: int, size: int, name: str, split: str) -> None:
+    """A one-line error for an ``--index`` outside the split (negative indices count from the end)."""
+    if not -size <= index < size:
+        from eventpipe.errors import ConfigError
+
+        raise ConfigError(f"Expected --index in [0, {size - 1}] for {name} {split!r}. Got {index} instead.")
