@@ -44,10 +44,11 @@ TimeWindow = Annotated[str | None, typer.Option(
     help="Mode: tonic's ToFrame(time_window=...), a duration with a unit (50ms, 500us, 1s).")]
 Overlap = Annotated[float, typer.Option(
     "--overlap", metavar="X", rich_help_panel=PANEL,
-    help="With --n-time-bins: a fraction of a bin; with --event-count: events; with --time-window: µs.")]
+    help="With --n-time-bins: a fraction of a bin; with --event-count: whole events; with --time-window, "
+    "--time-surface or --exp-decay: µs (a plain number).")]
 IncludeIncomplete = Annotated[bool, typer.Option(
     "--include-incomplete", rich_help_panel=PANEL,
-    help="With --event-count or --time-window: keep the final partial window.")]
+    help="With --event-count, --time-window, --time-surface or --exp-decay: keep the final partial window.")]
 
 VoxelGrid = Annotated[int | None, typer.Option(
     "--voxel-grid", metavar="M", show_default=False, rich_help_panel=PANEL,

@@ -28,6 +28,12 @@ import numpy as np
 
 from eventpipe.errors import CorruptRecordingError, FormatError
 
+IDX_FILES = {
+    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+}
+"""MNIST's file names: the images file and the labels file of each split (its look-alikes reuse them)."""
+
 IDX_IMAGES = 0x00000803
 IDX_LABELS = 0x00000801
 _IDX_UBYTE = 0x08

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from eventpipe.events import SensorSize
-from eventpipe.sources.mnist import IDX_FILES, IdxSpec
+from eventpipe.readers.images import IDX_FILES
+from eventpipe.sources.mnist import IdxSpec
 
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                    "Ankle boot")

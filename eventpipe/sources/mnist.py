@@ -18,14 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from eventpipe.events import SensorSize
-from eventpipe.readers.images import read_idx_pair
+from eventpipe.readers.images import IDX_FILES, read_idx_pair
 from eventpipe.sources.static import StaticImagesSpec
-
-IDX_FILES = {
-    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
-    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
-}
-"""The images file and the labels file of each split."""
 
 
 @dataclass(frozen=True)

@@ -141,3 +141,45 @@ def test_command_help_reads_as_whole_paragraphs(command: tuple[tuple[str, ...], 
     lines = [line.strip(" │") for line in output.splitlines()]
     for paragraph in paragraphs:
         assert paragraph.strip() in lines, f"paragraph broken across lines: {paragraph!r}"
+
+
+# Options whose metavar lists the valid values ``a|b|c``: the list must be exactly the values the library
+# accepts, so that a new value (a neuron backend, a frames dtype) cannot go missing from the help.
+def _choice_lists() -> dict[str, tuple[str, ...]]:
+    from eventpipe.frames.accumulate import FRAMES_DTYPES
+    from eventpipe.frames.spec import DURATION_RULES, SPLIT_BY
+    from eventpipe.snn.backends import BACKENDS
+
+    return {"--split-by": SPLIT_BY, "--frames-dtype": FRAMES_DTYPES, "--duration-rule": DURATION_RULES,
+            "--backend": BACKENDS}
+
+
+NOT_A_CHOICE_LIST = {"FILE|NAME", "auto|cpu|cuda|cuda:N"}
+"""Metavars with ``|`` that name kinds of value (a file or a name, a device pattern), not a closed list."""
+
+
+def _choice_rows() -> list[tuple[tuple[str, ...], str, str]]:
+    rows = []
+    for path, cmd in sorted(TREE.items()):
+        for p in _params(cmd):
+            if p.param_type_name == "option" and p.metavar and "|" in p.metavar:
+                rows.append((path, p.opts[0], p.metavar))
+    return rows
+
+
+@pytest.mark.parametrize(("path", "flag", "metavar"), _choice_rows(),
+                         ids=[f"{' '.join(p)} {f}" for p, f, _ in _choice_rows()])
+def test_listed_choices_are_the_valid_values(path: tuple[str, ...], flag: str, metavar: str) -> None:
+    if metavar in NOT_A_CHOICE_LIST:
+        return
+    lists = _choice_lists()
+    assert flag in lists, f"{' '.join(path)} {flag}: metavar {metavar!r} lists choices no test checks"
+    assert metavar.split("|") == list(lists[flag]), f"{' '.join(path)} {flag}: {metavar!r} != {lists[flag]}"
+
+
+def test_train_lists_every_bundled_pipeline() -> None:
+    from eventpipe.train.pipelines import bundled_names
+
+    (option,) = [p for p in TREE[("train",)].params if "--pipeline" in getattr(p, "opts", ())]
+    listed = re.search(r"bundled name \(([^)]*)\)", option.help)
+    assert listed is not None and listed.group(1).split(", ") == bundled_names(), option.help

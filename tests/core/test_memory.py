@@ -118,3 +118,46 @@ def test_importing_eventpipe_changes_no_process_setting() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("THP_MEM_ALLOC_ENABLE", "MALLOC_TRIM_THRESHOLD_")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
     assert out.strip() == "[]"
+
+
+USER_PROCESS = """
+import os, resource, sys
+import numpy as np
+from pathlib import Path
+
+root = Path(sys.argv[1])
+before = dict(os.environ)
+from eventpipe.datasets import Demo
+from eventpipe.pipeline.convert import convert
+from eventpipe.sources import get_dataset
+from eventpipe.synth import write_gesture_raw
+
+write_gesture_raw(get_dataset("demo").raw_dir(root), users=2, lightings=["lab"], test_users=1, sensor=(32, 32, 2),
+                  events_per_second=3_000, gesture_seconds=0.3, noise_hz=0.1, time_step_us=5000, seed=1)
+convert("demo", root, scheduler="synchronous", progress=False)
+ds = Demo(root, split="train", frames=4, prepare=True, scheduler="synchronous", progress=False)  # integrates here
+assert sum(int(ds[i][0].sum()) for i in range(len(ds))) > 0
+
+def faults():
+    for _ in range(5):
+        batch = [np.ones(3 << 20, np.uint8) for _ in range(16)]
+        del batch
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+start = faults(); fresh = faults() - start
+print(fresh, sorted(set(os.environ.items()) ^ set(before.items())))
+"""
+
+
+@GLIBC
+def test_a_dataset_and_a_pipeline_call_leave_the_users_process_as_it_was(tmp_path: os.PathLike[str]) -> None:
+    """Building and reading a dataset in the user's own process applies no allocator setting there
+    (every batch still gets fresh pages, as without eventpipe) and changes no environment variable."""
+    environ = {k: v for k, v in os.environ.items() if k not in (KEEP_FREED_MEMORY, "MALLOC_TRIM_THRESHOLD_",
+                                                                  "MALLOC_MMAP_MAX_", "MALLOC_ARENA_MAX")}
+    done = subprocess.run([sys.executable, "-c", USER_PROCESS, str(tmp_path)], capture_output=True, text=True,
+                          timeout=300, env=environ)
+    assert done.returncode == 0, done.stderr
+    fresh, changed = done.stdout.split(" ", 1)
+    assert int(fresh) > 5 * 16 * 768 // 2  # glibc's own behaviour: fresh pages for every batch
+    assert changed.strip() == "[]"

@@ -97,6 +97,18 @@ def test_bad_top_level_keys_are_named(tmp_path: Path, top: dict[str, Any], key: 
         _load(tmp_path, **top)
 
 
+def test_an_unknown_key_names_the_file_the_key_and_the_valid_keys(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as top:
+        _load(tmp_path, titel="typo")
+    assert str(top.value) == (f"{tmp_path / 'x.toml'}: titel: unknown key; valid keys are {{aliases, citation, "
+                              "files, generator, homepage, license, name, notes, schema, title}")
+    with pytest.raises(ConfigError) as entry:
+        _load(tmp_path, [{**GOOD_FILE, "sha265": "0" * 64}])
+    message = str(entry.value)
+    assert message.startswith(f"{tmp_path / 'x.toml'}: files[0].sha265: unknown key; valid keys are {{")
+    assert "md5" in message and "sha256" in message and "\n" not in message
+
+
 def test_structural_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="files: a manifest needs"):
         _load(tmp_path, [])

@@ -1,6 +1,7 @@
-"""One integration spec from every surface: the CLI, the dataset classes, ``ToFrames`` and a pipeline TOML
-build it through :func:`eventpipe.frames.integration_spec`, so each mode reaches the same frames store
-(same fingerprint) and a bad option gives the same one-line error everywhere."""
+"""One integration spec from every surface: ``eventpipe prepare``, ``eventpipe show``, the dataset classes,
+``ToFrames``, ``integrate()`` and a pipeline TOML build it through :func:`eventpipe.frames.integration_spec`,
+so each mode reaches the same frames store (same fingerprint) and a bad option gives the same one-line
+error everywhere."""
 
 from __future__ import annotations
 
@@ -129,6 +130,11 @@ def test_every_surface_reaches_the_same_store(
     assert again.status == "up-to-date" and Path(again.store) == store
     assert zarr.open_group(str(store), mode="r").attrs["fingerprint"] == fingerprint
 
+    picture = tmp_path / "sample.png"  # show opens the same store: without --prepare a missing one is an error
+    code, out, err = run_cli(monkeypatch, capsys, "--quiet", "show", "demo", *cli_args, "--root", str(root),
+                             "--out", str(picture))
+    assert code == 0 and picture.is_file(), err
+
     raw = Demo(root, split="train")  # the sensor's size: a voxel grid dataset's is its one-channel frames'
     events, _ = raw[0]
     frames = ds.load(0).numpy()
@@ -154,6 +160,9 @@ def test_a_bad_option_gives_the_same_error_everywhere(
     with pytest.raises(ConfigError) as from_transform:
         ToFrames((32, 32, 2), **kwargs)
     assert str(from_transform.value) == message
+    with pytest.raises(ConfigError) as from_integrate:
+        integrate(make_events(t=[0, 1], x=[0, 1], y=[0, 1], p=[0, 1]), (32, 32, 2), **kwargs)
+    assert str(from_integrate.value) == message
 
     path = pipeline(tmp_path, toml, root)
     with pytest.raises(ConfigError) as from_toml:
@@ -178,3 +187,21 @@ def test_float_frames_take_only_float_dtypes(root: Path) -> None:
     assert "\n" not in message and "counts" not in message and "voxel_grid_2.zarr are float16 floats" in message
     assert "only float dtypes are valid for float frames" in message
     assert Demo(root, split="train", voxel_grid=2, dtype=torch.float16).load(0).dtype == torch.float16
+
+
+def test_the_cases_cover_every_mode_and_the_cli_every_option() -> None:
+    import typer.main
+
+    from eventpipe.cli import integration
+    from eventpipe.cli.main import app
+    from eventpipe.frames import integration_spec
+    from eventpipe.frames.spec import _ARGUMENT_MODE, OPTIONS, SPLIT_BY
+
+    modes = {integration_spec(kwargs, required=True).mode for _, kwargs, _ in CASES}  # type: ignore[union-attr]
+    assert modes == {*SPLIT_BY, *_ARGUMENT_MODE.values()}
+    renamed = {"integrate": "fn", "duration": "duration_us"}
+    assert {renamed.get(name, name) for name in integration.NAMES} == set(OPTIONS)
+    group = typer.main.get_command(app)
+    for command in ("prepare", "show"):
+        declared = {p.name for p in group.commands[command].params}  # type: ignore[attr-defined]
+        assert set(integration.NAMES) <= declared, f"{command} lacks {set(integration.NAMES) - declared}"

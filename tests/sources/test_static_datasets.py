@@ -34,7 +34,7 @@ from eventpipe.loading.encode import ENCODERS, make_encoder
 from eventpipe.manifests import load_manifest
 from eventpipe.sources import get_dataset
 from eventpipe.sources.catalogue import catalogue
-from eventpipe.sources.demo_static import draw_digits
+from eventpipe.synth.digits import draw_digits
 
 RNG = np.random.default_rng(11)
 IDX_NAMES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
@@ -106,7 +106,7 @@ def test_manifests_publish_urls_mirrors_sizes_and_checksums() -> None:
     cifar = load_manifest("cifar-10").file("cifar-10-binary.tar.gz")
     assert cifar.checksums == {"md5": "c32a1d4ab5d03f1284b67883e8d87530"} and cifar.size == 170_052_171
     assert cifar.extract and cifar.provides == ("cifar-10-batches-bin",) and len(cifar.urls) == 2
-    assert load_manifest("demo-static").generator == "eventpipe.sources.demo_static:write_demo_static_raw"
+    assert load_manifest("demo-static").generator == "eventpipe.synth.digits:write_demo_static_raw"
     rows = {r["name"]: r for r in catalogue(Path("/nonexistent"))}
     assert rows["mnist"]["size"] == "11.6 MB" and rows["cifar10"]["sensor"] == "32x32x3"
 

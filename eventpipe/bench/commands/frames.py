@@ -87,7 +87,7 @@ def frames(
     """Integrate generated DVS128-Gesture-like samples in every mode, then build a frames store with 1
     and 2 workers.
 
-    Samples are 128x128, about 6 s and 0.3-1 M events each (or ``--events`` each in the kernel
+    Samples are 128x128, about 6 s and 0.3-1 M events each (or --events each in the kernel
     section). The kernels run next to SpikingJelly's own integration functions (when it is installed),
     its bincount method and a memory-read bound; the store next to the machine's own 1 -> 2 core scaling
     and SpikingJelly's npz builder.

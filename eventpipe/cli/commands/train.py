@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 def train_command(
     pipeline: Annotated[
         str | None,
-        typer.Option("--pipeline", "-p", metavar="FILE|NAME", help="Pipeline TOML file, or a bundled name (demo, dvs128_gesture, "
-                     "nmnist, cifar10dvs, shd); default: demo.", show_default=False),
+        typer.Option("--pipeline", "-p", metavar="FILE|NAME", help="Pipeline TOML file, or a bundled name (cifar10dvs, demo, "
+                     "demo_static, dvs128_gesture, mnist_fc_lif, nmnist, shd); default: demo.", show_default=False),
     ] = None,
     epochs: Annotated[int | None, typer.Option("--epochs", min=1, metavar="N", help="Number of epochs (sets train.epochs).")] = None,
     batch_size: Annotated[
@@ -37,7 +37,10 @@ def train_command(
     amp: Annotated[bool | None, typer.Option("--amp/--no-amp", help="Mixed precision on or off (sets train.amp).",
                                              show_default=False)] = None,
     device: Annotated[str | None, typer.Option("--device", metavar="auto|cpu|cuda|cuda:N", help="Device to train on (sets train.device).")] = None,
-    backend: Annotated[str | None, typer.Option("--backend", metavar="auto|torch|cupy", help="Neuron backend (sets model.backend).")] = None,
+    backend: Annotated[str | None, typer.Option(
+        "--backend", metavar="auto|torch|numba|cupy|triton",
+        help="Neuron backend (sets model.backend); auto picks numba on a CPU and triton, then cupy, then torch "
+             "on a GPU.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", metavar="DIR", help="Run folder (sets train.output).",
                                                 show_default=False)] = None,
     overrides: Annotated[
