@@ -6,8 +6,9 @@ per-step loop, :func:`eventpipe.snn.dynamics.multistep_loop`) and the single-ste
 SpikingJelly's ``LIFNode`` in the same step mode when ``spikingjelly`` is installed, else the per-step
 autograd loop written from its equations. On a GPU every GPU backend of
 :data:`eventpipe.snn.backends.BACKENDS` that can run here is timed against the torch backend, in float32 and
-float16, and each row's achieved memory bandwidth is reported as a fraction of the device's peak, measured in
-the same run as a device-to-device copy.
+float16, and each row's achieved memory bandwidth is reported as a fraction of the device's peak: measured in
+the same run as a device-to-device copy (``of_peak``), and as the data sheet gives it, double data rate x
+memory clock x bus width (``of_spec_peak``, where PyTorch reports the clock and bus).
 
 Bytes moved by a fused forward + backward pass: the forward reads ``x`` and writes ``h`` and the spikes, the
 backward reads ``dL/dS`` and ``h`` and writes ``dL/dx``: ``6 * T * N * C * H * W * itemsize`` (the one-step
@@ -42,6 +43,7 @@ __all__ = [
     "SMALL_SHAPE",
     "bench_neurons",
     "device_copy_bandwidth",
+    "device_spec_bandwidth",
     "gesture_shapes",
     "spikingjelly_lif",
 ]
@@ -69,6 +71,17 @@ def device_copy_bandwidth(device: torch.device, nbytes: int = 1 << 30, repeat: i
     run = _synchronized(lambda: dst.copy_(src), device)
     run()
     return 2 * src.numel() * 4 / best_time(run, repeat=repeat)
+
+
+def device_spec_bandwidth(props: Any) -> float | None:
+    """Peak memory bandwidth in bytes/s from device properties (``torch.cuda.get_device_properties``):
+    2 transfers per clock x ``memory_clock_rate`` (kHz) x ``memory_bus_width`` (bits) / 8; ``None`` when
+    this PyTorch does not report them."""
+    clock_khz = getattr(props, "memory_clock_rate", None)
+    bus_bits = getattr(props, "memory_bus_width", None)
+    if not clock_khz or not bus_bits:
+        return None
+    return 2.0 * clock_khz * 1e3 * bus_bits / 8
 
 
 def _fwd_bwd(
@@ -273,7 +286,9 @@ def _gpu_section(
     """Rows of every GPU backend against the torch backend per shape and dtype; the device and its peak."""
     dev = torch.device("cuda", torch.cuda.current_device())
     peak = device_copy_bandwidth(dev)
-    info: dict[str, Any] = {"device": torch.cuda.get_device_name(dev), "peak_copy_GB/s": peak / 1e9}
+    spec_peak = device_spec_bandwidth(torch.cuda.get_device_properties(dev))
+    info: dict[str, Any] = {"device": torch.cuda.get_device_name(dev), "peak_copy_GB/s": peak / 1e9,
+                            "peak_spec_GB/s": None if spec_peak is None else spec_peak / 1e9}  # fmt: skip
     backends = []
     for name in BACKENDS:
         if name not in _GPU_ONLY:
@@ -300,6 +315,8 @@ def _gpu_section(
                 rows[-1]["vs_torch"] = t_torch / seconds
     for row in rows[start:]:
         row["of_peak"] = row["GB/s"] * 1e9 / peak
+        if spec_peak is not None:
+            row["of_spec_peak"] = row["GB/s"] * 1e9 / spec_peak
     return info
 
 

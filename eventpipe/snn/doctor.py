@@ -10,6 +10,7 @@ install or set.
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import platform
 import shutil
 import subprocess
@@ -72,24 +73,58 @@ def _driver_version() -> str | None:
     return out.strip().splitlines()[0] if out.strip() else None
 
 
+def _cuda_version(code: int) -> str:
+    """CUDA's integer version (e.g. 12040) as ``"12.4"``."""
+    return f"{code // 1000}.{code % 1000 // 10}"
+
+
+def _cupy_versions(cupy: Any) -> dict[str, str | None]:
+    """The CUDA runtime CuPy loaded, the CUDA version the driver supports, and NVRTC's version."""
+    out: dict[str, str | None] = {}
+    for key, read in (
+        ("runtime", lambda: _cuda_version(cupy.cuda.runtime.runtimeGetVersion())),
+        ("driver_cuda", lambda: _cuda_version(cupy.cuda.runtime.driverGetVersion())),
+        ("nvrtc_version", lambda: ".".join(map(str, cupy.cuda.nvrtc.getVersion()))),
+    ):
+        try:
+            out[key] = read()
+        except Exception:  # no driver, no runtime library, or an older CuPy without the call
+            out[key] = None
+    return out
+
+
+def _cupy_package() -> str:
+    """The installed distribution that provides ``cupy`` (e.g. ``cupy-cuda12x``), for the advice lines."""
+    try:
+        names = importlib.metadata.packages_distributions().get("cupy") or []
+    except Exception:  # a broken environment: fall back to the name the cuda extra installs
+        names = []
+    return names[0] if names else "cupy-cuda12x"
+
+
 def _cupy_info() -> dict[str, Any]:
-    """CuPy's version and whether NVRTC compiles a trivial kernel (``nvrtc``: ``"ok"`` or the error)."""
+    """CuPy's version, its CUDA runtime, driver and NVRTC versions, and whether NVRTC compiles a trivial
+    kernel (``nvrtc``: ``"ok"`` or the error)."""
+    empty = {"version": None, "import_error": None, "nvrtc": None, "runtime": None, "driver_cuda": None,
+             "nvrtc_version": None, "package": None}  # fmt: skip
     try:
         cupy = importlib.import_module("cupy")
     except ImportError:
-        return {"installed": False, "version": None, "import_error": None, "nvrtc": None}
+        return {**empty, "installed": False}
     except Exception as exc:  # a broken install raises anything from its extension modules
-        return {"installed": True, "version": None, "import_error": _first_line(exc), "nvrtc": None}
+        return {**empty, "installed": True, "import_error": _first_line(exc), "package": _cupy_package()}
     try:
         cupy.RawModule(code=_PROBE_KERNEL).get_function("doctor_probe")
         nvrtc = "ok"
     except Exception as exc:  # NVRTC, driver or runtime library errors alike
         nvrtc = _first_line(exc)
     return {
+        **empty,
         "installed": True,
         "version": getattr(cupy, "__version__", None),
-        "import_error": None,
         "nvrtc": nvrtc,
+        "package": _cupy_package(),
+        **_cupy_versions(cupy),
     }
 
 
@@ -172,24 +207,30 @@ def _problems(report: dict[str, Any]) -> list[str]:
             f"PyTorch is built with CUDA {tinfo['built_with_cuda']} but sees no device: check "
             "nvidia-smi, the NVIDIA driver and CUDA_VISIBLE_DEVICES"
         )
+    # the cupy wheel for torch's CUDA major (cupy-cuda12x: the cuda extra, cupy-cuda13x: cuda13)
+    major = (tinfo["built_with_cuda"] or "12").split(".")[0]
+    extra = "cuda" if major == "12" else f"cuda{major}"
     if not cupy["installed"]:
-        problems.append("CuPy is not installed: pip install -e '.[cuda]'")
+        problems.append(
+            f"CuPy is not installed: pip install 'eventpipe[{extra}]' (in a clone: pip install -e '.[{extra}]')"
+        )
     elif cupy["import_error"] is not None:
         problems.append(
             f"CuPy is installed but fails to import ({cupy['import_error']}): reinstall it with "
-            "pip install --force-reinstall cupy-cuda12x"
+            f"pip install --force-reinstall '{cupy['package']}[ctk]'"
         )
     elif cupy["nvrtc"] != "ok":
         problems.append(
-            f"CuPy is installed but NVRTC failed ({cupy['nvrtc']}): install the CUDA runtime "
-            "matching cupy-cuda12x (pip install 'cupy-cuda12x[ctk]') or set CUDA_PATH to a CUDA 12 "
+            f"CuPy is installed but NVRTC failed ({cupy['nvrtc']}): install the CUDA runtime matching "
+            f"{cupy['package']} (pip install '{cupy['package']}[ctk]') or set CUDA_PATH to a matching CUDA "
             "toolkit"
         )
     if "triton" in report["backends"] and report["triton"] is None:
-        problems.append("Triton is not installed: pip install triton")
+        problems.append("Triton is not installed: pip install 'eventpipe[triton]'")
     if report["compiler"] is None:
         problems.append(
-            "No host C++ compiler (g++ or c++) on PATH: install one (apt install build-essential)"
+            "No host C/C++ compiler (g++ or c++) on PATH, which Triton needs to build its kernel launcher and "
+            "the host kernel tests to build neuron.cu: install one (apt install build-essential)"
         )
     for name, entry in report["backends"].items():
         check = entry["check"]

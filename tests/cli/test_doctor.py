@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import types
+from pathlib import Path
 
 import pytest
 import torch
@@ -40,7 +41,26 @@ def test_missing_cupy_gives_install_line(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setitem(sys.modules, "cupy", None)  # import cupy raises ImportError
     report = diagnose()
     assert report["cupy"]["installed"] is False
-    assert "CuPy is not installed: pip install -e '.[cuda]'" in report["problems"]
+    assert (
+        "CuPy is not installed: pip install 'eventpipe[cuda]' (in a clone: pip install -e '.[cuda]')"
+        in report["problems"]
+    )
+
+
+def test_cupy_failing_to_import_gives_reinstall_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A CuPy whose import fails inside its extension modules (a missing CUDA runtime library)."""
+    package = tmp_path / "cupy"
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        "raise OSError('libcudart.so.12: cannot open shared object file: No such file or directory')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "cupy", raising=False)
+    report = diagnose()
+    assert report["cupy"]["installed"] is True and report["cupy"]["version"] is None
+    assert report["cupy"]["import_error"].startswith("OSError: libcudart.so.12")
+    (line,) = [p for p in report["problems"] if p.startswith("CuPy is installed but fails to import")]
+    assert "pip install --force-reinstall 'cupy-cuda12x[ctk]'" in line
 
 
 class _BrokenRawModule:
@@ -53,30 +73,48 @@ class _BrokenRawModule:
         raise RuntimeError("CuPy failed to load libnvrtc.so.12: cannot open shared object file")
 
 
-def test_broken_nvrtc_gives_runtime_line(monkeypatch: pytest.MonkeyPatch) -> None:
+def _fake_cupy_with_versions() -> types.ModuleType:
+    """A CuPy whose runtime reports CUDA 12.4 on a driver for 12.8, and whose NVRTC library cannot load."""
     fake = types.ModuleType("cupy")
     fake.__version__ = "13.4.0"  # type: ignore[attr-defined]
     fake.RawModule = _BrokenRawModule  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "cupy", fake)
+    runtime = types.SimpleNamespace(runtimeGetVersion=lambda: 12040, driverGetVersion=lambda: 12080)
+
+    def nvrtc_version() -> tuple[int, int]:
+        raise RuntimeError("CuPy failed to load libnvrtc.so.12")
+
+    fake.cuda = types.SimpleNamespace(  # type: ignore[attr-defined]
+        runtime=runtime, nvrtc=types.SimpleNamespace(getVersion=nvrtc_version)
+    )
+    return fake
+
+
+def test_broken_nvrtc_gives_runtime_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "cupy", _fake_cupy_with_versions())
     report = diagnose()
-    assert report["cupy"]["version"] == "13.4.0" and "libnvrtc.so.12" in report["cupy"]["nvrtc"]
+    cupy = report["cupy"]
+    assert cupy["version"] == "13.4.0" and "libnvrtc.so.12" in cupy["nvrtc"]
+    assert (cupy["runtime"], cupy["driver_cuda"], cupy["nvrtc_version"]) == ("12.4", "12.8", None)
     (line,) = [p for p in report["problems"] if "NVRTC" in p]
     assert line.startswith("CuPy is installed but NVRTC failed (RuntimeError: CuPy failed to load libnvrtc")
-    assert "install the CUDA runtime matching cupy-cuda12x" in line
+    assert "install the CUDA runtime matching cupy-cuda12x (pip install 'cupy-cuda12x[ctk]')" in line
+    text = CliRunner().invoke(app, ["doctor"]).output
+    assert "cupy:     13.4.0 (cupy-cuda12x, CUDA runtime 12.4, NVRTC not loaded: RuntimeError" in text
 
 
 def test_missing_triton_line_only_when_a_triton_backend_exists(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "triton", None)
     report = diagnose()
     assert report["triton"] is None
-    assert ("Triton is not installed: pip install triton" in report["problems"]) == ("triton" in BACKENDS)
+    line = "Triton is not installed: pip install 'eventpipe[triton]'"
+    assert (line in report["problems"]) == ("triton" in BACKENDS)
 
 
 def test_missing_compiler_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "")
     report = diagnose()
     assert report["compiler"] is None and report["driver"] is None
-    assert any(p.startswith("No host C++ compiler (g++ or c++) on PATH") for p in report["problems"])
+    assert any(p.startswith("No host C/C++ compiler (g++ or c++) on PATH") for p in report["problems"])
 
 
 def test_cli_json_text_and_strict(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -89,7 +127,7 @@ def test_cli_json_text_and_strict(monkeypatch: pytest.MonkeyPatch) -> None:
     text = runner.invoke(app, ["doctor"])
     assert text.exit_code == 0, text.output
     assert "backend torch: ok on cpu" in text.output
-    assert "problem: CuPy is not installed: pip install -e '.[cuda]'" in text.output
+    assert "problem: CuPy is not installed: pip install 'eventpipe[cuda]'" in text.output
     strict = runner.invoke(app, ["doctor", "--strict"])
     assert strict.exit_code == 1
 

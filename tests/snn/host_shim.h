@@ -157,9 +157,9 @@ static inline float atomicAdd(float* address, float value) {
     return old;
 }
 
-// Run `kernel()` as `blocks` blocks of `threads` threads (at most 1024).
-template <typename Kernel>
-static void host_launch(long long blocks, int threads, Kernel kernel) {
+// Run `body(context)` as `blocks` blocks of `threads` threads (at most 1024). Not a template, so std::thread is
+// compiled once however many kernel instances a build launches.
+static void host_launch_blocks(long long blocks, int threads, void (*body)(void*), void* context) {
     blockDim.x = threads;
     host_block_barrier.reset(threads);
     for (int w = 0; w < (threads + 31) / 32; ++w) {
@@ -169,7 +169,7 @@ static void host_launch(long long blocks, int threads, Kernel kernel) {
         if (threads == 1) {
             blockIdx.x = b;
             threadIdx.x = 0;
-            kernel();
+            body(context);
             continue;
         }
         std::vector<std::thread> pool;
@@ -177,11 +177,17 @@ static void host_launch(long long blocks, int threads, Kernel kernel) {
             pool.emplace_back([=] {
                 blockIdx.x = b;
                 threadIdx.x = t;
-                kernel();
+                body(context);
             });
         }
         for (std::thread& thread : pool) {
             thread.join();
         }
     }
+}
+
+// Run `kernel()` as `blocks` blocks of `threads` threads (at most 1024).
+template <typename Kernel>
+static void host_launch(long long blocks, int threads, Kernel kernel) {
+    host_launch_blocks(blocks, threads, [](void* k) { (*static_cast<Kernel*>(k))(); }, &kernel);
 }

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import json
+import types
 
 import pytest
 import torch
 from typer.testing import CliRunner
 
-from eventpipe.bench.neurons import bench_neurons, gesture_shapes, spikingjelly_lif
+from eventpipe.bench.neurons import bench_neurons, device_spec_bandwidth, gesture_shapes, spikingjelly_lif
 from eventpipe.cli.main import app
 from eventpipe.errors import ConfigError
 from eventpipe.snn.backends import BACKENDS
@@ -86,8 +87,17 @@ def test_gpu_section_times_every_gpu_backend_in_both_dtypes() -> None:
     result = bench_neurons((4, 2, 8, 4, 4), repeat=1, cpu=False, gpu_shapes=[(4, 2, 300)])
     gpu_rows = [r for r in result["rows"] if r["device"] == "cuda"]
     assert all(r["of_peak"] > 0 for r in gpu_rows)
+    if result["gpu"]["peak_spec_GB/s"] is not None:
+        assert all(0 < r["of_spec_peak"] < r["of_peak"] * 2 for r in gpu_rows)
     for name in BACKENDS:
         if name in ("auto", "torch", "numba") or name in result["gpu"]:  # an unavailable backend says why
             continue
         timed = {(r["shape"], r["dtype"]) for r in gpu_rows if r["backend"] == name}
         assert timed == {(s, d) for s in ("4x2x8x4x4", "4x2x300") for d in ("float32", "float16")}
+
+
+def test_spec_bandwidth_from_device_properties() -> None:
+    """Double data rate x memory clock x bus width: an H100 SXM's HBM3 (2619 MHz, 5120 bits) gives 3.35 TB/s."""
+    h100 = types.SimpleNamespace(memory_clock_rate=2_619_000, memory_bus_width=5120)
+    assert device_spec_bandwidth(h100) == pytest.approx(3.352e12, rel=1e-3)
+    assert device_spec_bandwidth(types.SimpleNamespace(name="an older PyTorch's properties")) is None

@@ -1,5 +1,6 @@
-"""Parity of the CuPy CUDA kernels with the torch backend on a GPU: spikes and potentials equal, gradients
-allclose, for every neuron configuration, float32 / float16 / bfloat16, odd neuron counts and T = 1."""
+"""Parity of the GPU kernel backends (CuPy's CUDA kernels and the compiled Triton kernels) with the torch
+backend on a GPU: spikes and potentials equal, gradients allclose, for every neuron configuration,
+float32 / float16 / bfloat16, odd neuron counts and T = 1; ``auto``'s choice, a whole model and AMP."""
 
 from __future__ import annotations
 
@@ -10,16 +11,30 @@ import pytest
 import torch
 
 from eventpipe.errors import ConfigError
-from eventpipe.snn import functional, models, surrogate
+from eventpipe.snn import backends, functional, models, surrogate
 from eventpipe.snn.cuda import backend as cuda_backend
 from eventpipe.snn.dynamics import NeuronSpec
 from eventpipe.snn.fused import fused_multistep
 from eventpipe.snn.neuron import LIFNode, ParametricLIFNode
+from eventpipe.snn.triton import backend as triton_backend
 
 pytestmark = [
     pytest.mark.gpu,
-    pytest.mark.skipif(not cuda_backend.is_available(), reason="needs a CUDA device and CuPy"),
+    pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device"),
 ]
+
+_MODULES = {"cupy": cuda_backend, "triton": triton_backend}
+MULTISTEP = {"cupy": cuda_backend.cupy_multistep, "triton": triton_backend.triton_multistep}
+
+
+@pytest.fixture(params=list(_MODULES))
+def gpu_backend(request: pytest.FixtureRequest) -> str:
+    """Each GPU backend; skipped with its reason (e.g. CuPy not installed) where it cannot run."""
+    reason = _MODULES[request.param].unavailable_reason()
+    if reason is not None:
+        pytest.skip(f"backend {request.param!r}: {reason}")
+    return request.param
+
 
 SPECS = [
     NeuronSpec(kind=kind, tau=3.0, decay_input=decay, v_reset=v_reset, detach_reset=detach, surrogate=sg)
@@ -63,7 +78,7 @@ def _run(fn, spec, x, v0, w):
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16], ids=str)
 @pytest.mark.parametrize("spec", SPECS, ids=_name)
-def test_cupy_matches_torch_backend(spec: NeuronSpec, dtype: torch.dtype) -> None:
+def test_gpu_backend_matches_torch_backend(gpu_backend: str, spec: NeuronSpec, dtype: torch.dtype) -> None:
     gen = torch.Generator(device="cuda").manual_seed(zlib.crc32(_name(spec).encode()))
     rtol, atol = TOLERANCE[dtype]
     for shape in SHAPES:
@@ -71,7 +86,7 @@ def test_cupy_matches_torch_backend(spec: NeuronSpec, dtype: torch.dtype) -> Non
         v0 = (torch.randn(shape[1:], generator=gen, device="cuda") * 0.3).to(dtype)
         w = torch.tensor(0.4, device="cuda")
         ref = _run(fused_multistep, spec, x, v0, w)
-        got = _run(cuda_backend.cupy_multistep, spec, x, v0, w)
+        got = _run(MULTISTEP[gpu_backend], spec, x, v0, w)
         for name, a, b in zip(("spikes", "v_seq", "v_last"), ref[:3], got[:3], strict=True):
             assert torch.equal(a, b), f"shape {shape}: {name} differ at {(a != b).sum().item()} positions"
         for name, a, b in zip(("x", "v_init", "w"), ref[3:], got[3:], strict=True):
@@ -90,29 +105,59 @@ def test_cupy_matches_torch_backend(spec: NeuronSpec, dtype: torch.dtype) -> Non
             )
 
 
-def test_forward_without_gradients_and_without_initial_state() -> None:
+def test_forward_without_gradients_and_without_initial_state(gpu_backend: str) -> None:
     x = torch.rand(9, 1001, device="cuda") * 1.5
     spec = NeuronSpec(kind="lif", tau=2.0)
     with torch.no_grad():
         a = fused_multistep(x, spec)
-        b = cuda_backend.cupy_multistep(x, spec)
+        b = MULTISTEP[gpu_backend](x, spec)
     assert torch.equal(a[0], b[0]) and torch.equal(a[2], b[2]) and b[1] is None
 
 
-def test_auto_selects_cupy_on_the_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_large_index_and_many_blocks(gpu_backend: str) -> None:
+    """More than 65535 blocks and T * N past 2**31 elements: the int64 offsets of both kernels."""
+    steps, numel = 9, 2**28  # float16: x, h, spikes, their gradient and dL/dx, 4.5 GiB each
+    need = 6 * steps * numel * 2
+    if torch.cuda.mem_get_info()[0] < need:
+        pytest.skip(f"needs {need / 2**30:.0f} GiB of free GPU memory for a [9, 2**28] float16 sequence")
+    spec = NeuronSpec(kind="lif", tau=2.0)
+    x = torch.full((steps, numel), 0.6, dtype=torch.float16, device="cuda")  # 9 * 2**28 > 2**31
+    x[:, -1] = 2.5  # H = 1.25 from rest: the last neuron spikes at every step; the others never reach 1
+    x.requires_grad_()
+    s, _, v_last = MULTISTEP[gpu_backend](x, spec)
+    assert bool(s[:, -1].all()) and not bool(s[:, :-1].any())
+    s[-1, -1].backward()
+    assert x.grad[-1, -1] != 0 and x.grad[:, :-1].abs().max() == 0
+    del x, s, v_last
+    torch.cuda.empty_cache()
+
+
+def test_auto_picks_the_first_available_gpu_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    x = torch.rand(4, 10, device="cuda")
+    available = [n for n in backends.AUTO_ORDER if _MODULES[n].is_available()]
+    if not available:
+        pytest.skip("no GPU kernel backend installed (pip install 'eventpipe[cuda,triton]')")
+    assert backends.select_backend("auto", x, NeuronSpec()) == available[0]
     calls = []
-    original = cuda_backend.cupy_multistep
-    monkeypatch.setattr(cuda_backend, "cupy_multistep", lambda *a, **k: calls.append(1) or original(*a, **k))
+    module = _MODULES[available[0]]
+    name = f"{available[0]}_multistep"
+    original = getattr(module, name)
+    monkeypatch.setattr(module, name, lambda *a, **k: calls.append(1) or original(*a, **k))
     node = LIFNode().cuda()
-    node(torch.rand(4, 10, device="cuda"))
+    node(x)
     assert calls == [1]
     node(torch.rand(4, 10, device="cuda", dtype=torch.float64))  # no float64 kernels: torch
     assert calls == [1]
+    backends.set_backend("torch")
+    try:
+        assert backends.select_backend("auto", x, NeuronSpec()) == "torch"
+    finally:
+        backends.set_backend(None)
     with pytest.raises(ConfigError, match="float64"):
-        LIFNode(backend="cupy")(torch.rand(4, 10, device="cuda", dtype=torch.float64))
+        LIFNode(backend=available[0])(torch.rand(4, 10, device="cuda", dtype=torch.float64))
 
 
-def test_model_parity_and_amp() -> None:
+def test_model_parity_and_amp(gpu_backend: str) -> None:
     torch.manual_seed(0)
     net = models.DVSGestureNet(channels=16, blocks=3, input_size=32, dropout=0.0).cuda()
     x = (torch.rand(6, 4, 2, 32, 32, device="cuda") < 0.2).float()
@@ -121,7 +166,7 @@ def test_model_parity_and_amp() -> None:
     ref.sum().backward()
     grads_ref = [p.grad.clone() for p in net.parameters()]
     net.zero_grad()
-    functional.set_backend(net, "cupy")
+    functional.set_backend(net, gpu_backend)
     out = net(x)
     out.sum().backward()
     assert torch.equal(out, ref)
@@ -133,8 +178,8 @@ def test_model_parity_and_amp() -> None:
     assert out16.shape == (6, 4, 11)
 
 
-def test_plif_module_gradient_on_gpu() -> None:
-    node = ParametricLIFNode(backend="cupy").cuda()
+def test_plif_module_gradient_on_gpu(gpu_backend: str) -> None:
+    node = ParametricLIFNode(backend=gpu_backend).cuda()
     ref = ParametricLIFNode(backend="torch").cuda()
     x = torch.rand(8, 3, 77, device="cuda") * 2
     node(x).sum().backward()

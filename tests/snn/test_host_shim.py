@@ -8,17 +8,12 @@ entry points call the functions of neuron.cu itself (``to_float``, ``from_float`
 from __future__ import annotations
 
 import ctypes
-import shutil
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-
-from eventpipe.snn.cuda import backend as cuda_backend
-
-pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++ to build the host shim")
 
 SHIM = Path(__file__).with_name("host_shim.h")
 
@@ -47,13 +42,12 @@ extern "C" float block_sum(const float* values, long long blocks, int threads) {
 
 
 @pytest.fixture(scope="module")
-def shim(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
+def shim(tmp_path_factory: pytest.TempPathFactory, cxx: str, neuron_cu: Path) -> ctypes.CDLL:
     folder = tmp_path_factory.mktemp("host_shim")
-    (folder / "neuron.cu").write_text(cuda_backend.kernel_source())
-    (folder / "entry.cpp").write_text(f'#include "{SHIM}"\n#include "neuron.cu"\n{ENTRY_POINTS}')
+    (folder / "entry.cpp").write_text(f'#include "{SHIM}"\n#include "{neuron_cu}"\n{ENTRY_POINTS}')
     library = folder / "libshim.so"
     result = subprocess.run(
-        ["g++", "-x", "c++", "-std=c++14", "-O1", "-ffp-contract=off", "-w", "-shared", "-fPIC", "-pthread",
+        [cxx, "-x", "c++", "-std=c++14", "-O1", "-ffp-contract=off", "-w", "-shared", "-fPIC", "-pthread",
          str(folder / "entry.cpp"), "-o", str(library)],
         capture_output=True, text=True, timeout=240,
     )  # fmt: skip

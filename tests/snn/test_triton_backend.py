@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import torch
+from amp_recipe import amp_step, check_amp
 
 from eventpipe.errors import ConfigError
 from eventpipe.snn import backends
@@ -103,8 +104,19 @@ def _all_runs() -> dict[str, Any]:
         "triton": backends.run_multistep(x, NeuronSpec(), backend="triton")[0],
         "torch": fused_multistep(x, NeuronSpec())[0],
         "auto": backends.select_backend("auto", x, NeuronSpec()),
+        # an int threshold (2, and 1, which Triton would specialize as a constant) reaches the kernel as a float
+        "int_threshold": [
+            (triton_backend.triton_multistep(x * 3, NeuronSpec(v_threshold=t))[0],
+             fused_multistep(x * 3, NeuronSpec(v_threshold=t))[0])
+            for t in (1, 2)
+        ],  # fmt: skip
     }
     out["chunked"] = {_spec_id(spec): _chunked(spec) for spec in (SPECS[4], SPECS[-1])}
+    out["amp"] = {
+        "triton": amp_step(lambda x, spec: triton_backend.triton_multistep(x, spec)[0], amp=True),
+        "torch": amp_step(lambda x, spec: fused_multistep(x, spec)[0], amp=True),
+        "float32": amp_step(lambda x, spec: fused_multistep(x, spec)[0], amp=False),
+    }
     return out
 
 
@@ -189,6 +201,8 @@ def test_explicit_triton_runs_cpu_tensors_only_under_the_interpreter(
 ) -> None:
     assert torch.equal(runs["run_multistep"]["triton"], runs["run_multistep"]["torch"])
     assert runs["run_multistep"]["auto"] == "numba"  # auto never picks triton for CPU tensors
+    for got, ref in runs["run_multistep"]["int_threshold"]:
+        assert torch.equal(got, ref) and bool(ref.any())
     monkeypatch.delenv("TRITON_INTERPRET", raising=False)
     with pytest.raises(ConfigError, match="backend='triton' needs CUDA tensors"):
         triton_backend.triton_multistep(torch.zeros(2, 3), NeuronSpec())
@@ -202,6 +216,12 @@ def test_chunked_runs_carry_the_state_exactly(runs: dict[str, Any]) -> None:
         torch.testing.assert_close(chunks["grad_x"], whole["grad_x"], rtol=1e-5, atol=1e-6)
         if whole["grad_w"] is not None and whole["grad_w"] != 0:
             torch.testing.assert_close(chunks["grad_w"], whole["grad_w"], rtol=1e-5, atol=1e-6)
+
+
+def test_amp_recipe_through_the_triton_kernels(runs: dict[str, Any]) -> None:
+    """float16 autocast + GradScaler + an SGD step through the triton backend (its float16 kernels)."""
+    amp = runs["amp"]
+    check_amp(amp["triton"], amp["float32"], amp["torch"])
 
 
 def test_rejects_what_the_kernels_lack() -> None:

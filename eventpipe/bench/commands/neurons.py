@@ -30,7 +30,8 @@ def report(result: dict[str, Any]) -> str:
         "",
         markdown_table(
             result["rows"],
-            ["shape", "device", "backend", "dtype", "ms", "GB/s", "of_peak", "vs_baseline", "speedup", "vs_torch"],
+            ["shape", "device", "backend", "dtype", "ms", "GB/s", "of_peak", "of_spec_peak", "vs_baseline", "speedup",
+             "vs_torch"],
         ),
         "",
     ]

@@ -38,9 +38,15 @@ def _text(report: dict[str, Any]) -> str:
             f"device {d['index']}: {d['name']}, capability {d['capability']}, {d['memory_GiB']} GiB"
             for d in tinfo["devices"]
         ),
-        f"driver:   {report['driver'] or 'none'}",
+        f"driver:   {report['driver'] or 'none'}"
+        + (f" (supports CUDA {cupy['driver_cuda']})" if cupy.get("driver_cuda") else ""),
         f"cupy:     {cupy['version'] or ('broken' if cupy['installed'] else 'not installed')}"
-        + (f" (NVRTC: {cupy['nvrtc']})" if cupy["nvrtc"] is not None else ""),
+        + (
+            f" ({cupy['package']}, CUDA runtime {cupy['runtime'] or 'not loaded'}, "
+            f"NVRTC {cupy['nvrtc_version'] or 'not loaded'}: {cupy['nvrtc']})"
+            if cupy["nvrtc"] is not None
+            else ""
+        ),
         f"triton:   {report['triton'] or 'not installed'}",
         f"compiler: {report['compiler'] or 'none'}",
         "",

@@ -107,11 +107,12 @@ class _TritonNeuron(torch.autograd.Function):
         # v_init is read in its own dtype and converted to float32 in the kernel, as the torch backend does
         b = forward_buffers(x_seq, None if v_init is None else v_init.detach(), k_tensor, need_v_seq)
         x = b.x_seq
+        # v_threshold as a float: Triton types a Python int as an integer argument (and specializes 1)
         with _on(x.device):
             _kernels().neuron_forward[_grid(b.numel)](
                 x, x if b.v0 is None else b.v0, b.h_seq, b.s_seq, x if b.v_seq is None else b.v_seq, b.v_last,
                 x if b.k_dev is None else b.k_dev,
-                fixed_decay(spec), spec.v_threshold, spec.v_rest, b.steps, b.numel,
+                fixed_decay(spec), float(spec.v_threshold), spec.v_rest, b.steps, b.numel,
                 KIND=_KIND_CODES[spec.kind], HARD_RESET=spec.hard_reset, DECAY_INPUT=spec.decay_input,
                 HAS_V_INIT=b.v0 is not None, STORE_V_SEQ=need_v_seq, BLOCK=_BLOCK, **_LAUNCH_OPTIONS,
             )  # fmt: skip
@@ -143,7 +144,8 @@ class _TritonNeuron(torch.autograd.Function):
                 prepared(grad_s_seq), prepared(grad_v_seq), prepared(grad_v_last), h_seq,
                 h_seq if v0 is None else v0, grad_x, h_seq if grad_v_init is None else grad_v_init,
                 h_seq if grad_decay is None else grad_decay, h_seq if k_dev is None else k_dev,
-                fixed_decay(spec), spec.v_threshold, spec.v_rest, spec.surrogate.alpha, steps, numel,
+                fixed_decay(spec), float(spec.v_threshold), spec.v_rest, spec.surrogate.alpha,
+                steps, numel,
                 KIND=_KIND_CODES[spec.kind], HARD_RESET=spec.hard_reset, DECAY_INPUT=spec.decay_input,
                 DETACH_RESET=spec.detach_reset, SG=spec.surrogate.cuda_code,
                 HAS_GRAD_S=grad_s_seq is not None, HAS_GRAD_V_SEQ=grad_v_seq is not None,
