@@ -80,7 +80,9 @@ class VerifyReport:
                 raise ChecksumMismatch(self.folder / c.target, c.algorithm, c.expected, c.actual, fix)
         for c in problems:
             if c.status == "problem":
-                raise StoreSchemaError(f"{summary}; {self.folder / c.target}: {c.detail}")
+                where = str(self.folder / c.target)
+                detail = c.detail if c.detail.startswith(where) else f"{where}: {c.detail}"
+                raise StoreSchemaError(f"{summary}; {detail}")
         missing = ", ".join(c.target for c in problems)
         raise DataNotFoundError(f"{summary}; missing: {missing} ({fix})")
 

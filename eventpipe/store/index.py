@@ -24,6 +24,7 @@ def write_index(location: StoreLike, arrays: Mapping[str, np.ndarray]) -> None:
     :func:`~eventpipe.store.codecs.index_compressor`, strings with zstd; every chunk ends with its CRC-32C."""
     import zarr
     from zarr.codecs import Crc32cCodec, ZstdCodec
+    from zarr.core.array_spec import ArrayConfig
 
     nodes, writes = [], []
     for path, data in arrays.items():
@@ -35,7 +36,7 @@ def write_index(location: StoreLike, arrays: Mapping[str, np.ndarray]) -> None:
             continue
         arr = zarr.create_array(store_of(location), name=path, shape=data.shape, dtype=data.dtype, chunks=(chunk,),
                                 compressors=[ZstdCodec(), Crc32cCodec()], zarr_format=3,
-                                config={"write_empty_chunks": True})
+                                config=ArrayConfig(order="C", write_empty_chunks=True))
         if len(data):
             arr[:] = data
     write_nodes(location, nodes, writes)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from eventpipe.errors import DataNotFoundError, StoreSchemaError
-from eventpipe.store._zarr import all_arrays, check_chunks, open_array
+from eventpipe.store._zarr import DAMAGED, all_arrays, check_chunks, open_array
 from eventpipe.store.events import layout as events_layout
 from eventpipe.store.events.integrity import check_events_store
 from eventpipe.store.frames import layout as frames_layout
@@ -61,5 +61,8 @@ def check_integrity(location: StoreLike, quick: bool = False) -> list[str]:
     checker, version = _CHECKERS[str(kind)]
     problems = checker(loc, attrs)
     if not quick and attrs.get("schema_version") == version:  # an older store's one problem is its version
-        problems += [p for p in check_all_chunks(loc) if not any(p.rstrip(".") in q for q in problems)]
+        damaged = [p for p in check_all_chunks(loc) if not any(p.rstrip(".") in q for q in problems)]
+        if damaged:  # the fix once, after the last chunk named
+            damaged[-1] = f"{damaged[-1].rstrip('.')}; {DAMAGED}"
+        problems += damaged
     return problems

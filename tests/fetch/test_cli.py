@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from eventpipe.cli.main import app
 
 from .conftest import digests, payload, write_manifest
-from .faultserver import Corrupt, FaultServer, Stall
+from .faultserver import Corrupt, FaultServer, IgnoreRange, Stall
 
 DATA = payload(50_000, 4)
 
@@ -215,3 +215,22 @@ def test_an_archive_bomb_is_refused_unless_its_size_is_declared_or_the_ceiling_r
                                       str(manifest), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["unpacked"] == ["bomb.tar.gz"]
+
+
+@pytest.mark.parametrize("honours_range", [True, False])
+def test_json_reports_what_a_resume_really_kept(server: FaultServer, one_file: Path, tmp_path: Path,
+                                                honours_range: bool) -> None:
+    """A part file left by an earlier run: ``resumed_from`` is its size only when the server sent the rest."""
+    if not honours_range:
+        server.resources["/blob.bin"].faults.append(IgnoreRange())
+    raw = tmp_path / "root" / "toyset" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "blob.bin.part").write_bytes(DATA[:20_000])
+    result = CliRunner().invoke(app, ["-q", "download", "toyset", "--root", str(tmp_path / "root"),
+                                      "--manifest", str(one_file), "--json"])
+    assert result.exit_code == 0, result.output
+    (entry,) = json.loads(result.stdout)["files"]
+    assert [r.range for r in server.requests] == ["bytes=20000-"]
+    expected = (len(DATA) - 20_000, 20_000) if honours_range else (len(DATA), 0)
+    assert (entry["received"], entry["resumed_from"]) == expected
+    assert (raw / "blob.bin").read_bytes() == DATA

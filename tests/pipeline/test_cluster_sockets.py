@@ -113,3 +113,20 @@ def test_local_cluster_listens_on_loopback_and_starts_no_dashboard_unless_asked(
     assert len(urls) == 1 and urls[0].startswith("http://127.0.0.1:")
     port = int(urls[0].split(":")[2].split("/")[0])
     assert seen["services"] == {"dashboard": port} and seen["pages"][port] == (200, 200)
+
+
+def test_the_pipelines_default_cluster_listens_on_loopback_without_a_dashboard() -> None:
+    """The cluster ``convert`` and ``prepare`` start by default (:func:`dask_client` with no scheduler)."""
+    from eventpipe.pipeline.dask import dask_client
+
+    before = listening(_descendants(os.getpid()))
+    with dask_client(2, n_tasks=4) as client:
+        assert client is not None
+        sockets = listening(_descendants(os.getpid())) - before
+        info = client.scheduler_info()
+        assert len(info["workers"]) == 2
+        comms = {client.scheduler.address, *info["workers"], *(w["nanny"] for w in info["workers"].values())}
+        http = {port for _, port in sockets} - {int(a.rsplit(":", 1)[1]) for a in comms}
+        pages = {_status(port, path) for port in http for path in ("/status", "/workers", "/health")}
+    assert sockets and {ip for ip, _ in sockets} == {"127.0.0.1"}
+    assert len(http) == 3 and pages == {404}  # the scheduler's and two workers' HTTP servers serve nothing

@@ -11,6 +11,7 @@ import pytest
 
 from eventpipe.errors import StoreCorruptError, StoreSchemaError
 from eventpipe.store import images as images_store
+from eventpipe.store._zarr import DAMAGED
 from eventpipe.store.images.integrity import check_images_store
 from eventpipe.store.images.layout import CHUNK_IMAGES
 from eventpipe.store.integrity import check_all_chunks, check_integrity
@@ -74,7 +75,8 @@ def test_damaged_chunk_is_store_corrupt(tmp_path: Path) -> None:
         split.images(300, 310)
     problems = check_all_chunks(str(tmp_path / "s.zarr"))
     assert len(problems) == 1 and "b00001/images, chunk c/0/0/0/0" in problems[0]
-    assert check_integrity(tmp_path / "s.zarr") == problems  # `eventpipe verify` knows the images kind
+    # `eventpipe verify` knows the images kind, and says what to do once
+    assert check_integrity(tmp_path / "s.zarr") == [f"{problems[0].rstrip('.')}; {DAMAGED}"]
     assert check_integrity(tmp_path / "s.zarr", quick=True) == []  # the metadata is sound
     chunk.unlink()
     with pytest.raises(StoreCorruptError, match="chunk c/0/0/0/0: missing"):

@@ -13,12 +13,14 @@ The stores use only the names below; the modules inside are layered without cycl
 - whole chunks, each ending with its CRC-32C: :func:`blosc_array`, :func:`read_range`,
   :func:`read_whole` (1-D Blosc arrays); :func:`counts_array`, :func:`read_counts` (arrays of counts
   through the sparse counts codec); :func:`floats_array` (float frames through ``zstd``, also read by
-  :func:`read_counts`); :func:`check_chunks` (every chunk of an array there and sound).
+  :func:`read_counts`); :func:`check_chunks` (every chunk of an array there and sound) and :data:`DAMAGED`, what to do
+  about a chunk that is not.
 
 Importing this package does not import Zarr.
 """
 
 from eventpipe.store._zarr.chunks import (
+    DAMAGED,
     blosc_array,
     check_chunks,
     counts_array,
@@ -39,6 +41,7 @@ from eventpipe.store._zarr.nodes import (
 from eventpipe.store._zarr.storage import store_of
 
 __all__ = [
+    "DAMAGED",
     "all_arrays",
     "blosc_array",
     "check_chunks",

@@ -50,7 +50,8 @@ if TYPE_CHECKING:
 
 _SHUFFLE = {"noshuffle": 0, "shuffle": 1, "bitshuffle": 2}
 _CRC = struct.Struct("<I")
-_REBUILD = "the store is damaged: delete it and build it again (`eventpipe convert` or `eventpipe prepare --overwrite`)."
+DAMAGED = "the store is damaged: delete it and build it again (`eventpipe convert` or `eventpipe prepare --overwrite`)."
+"""What to do about a missing or damaged chunk: the end of every error and verify report naming one."""
 _BATCH = 64
 """Chunks fetched per call when checking a whole array."""
 
@@ -75,7 +76,7 @@ def _damage(arr: zarr.Array, key: str, what: str) -> str:
 
 
 def _corrupt(arr: zarr.Array, key: str, what: str) -> StoreCorruptError:
-    return StoreCorruptError(f"{_damage(arr, key, what)}; {_REBUILD}")
+    return StoreCorruptError(f"{_damage(arr, key, what)}; {DAMAGED}")
 
 
 def _has_checksum(arr: zarr.Array) -> bool:
@@ -230,7 +231,7 @@ def _read_with_zarr(arrays: Sequence[zarr.Array], start: int, stop: int) -> list
     except (RuntimeError, ValueError, TypeError, SystemError) as exc:
         where = ", ".join(a.path for a in arrays)
         raise StoreCorruptError(f"{_store_name(arrays[0])}: array {where}: a chunk cannot be decoded ({exc}); "
-                                f"{_REBUILD}") from exc
+                                f"{DAMAGED}") from exc
 
 
 def counts_array(path: str, data: np.ndarray, chunks: Sequence[int]) -> tuple[ArrayV3Metadata, list[tuple[str, bytes]]]:
