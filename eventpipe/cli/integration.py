@@ -31,8 +31,9 @@ DropIncomplete = Annotated[bool, typer.Option(
 Integrate = Annotated[str | None, typer.Option(
     "--integrate", metavar="MODULE:FUNCTION", show_default=False, rich_help_panel=PANEL,
     help="Mode: a plugin fn(events, H, W) -> [T, P, H, W], as module:function or the name of an "
-    "eventpipe.integrators entry point. module:function imports and runs that module, looked up in the "
-    "current folder first.")]
+    "eventpipe.integrators entry point. module:function imports and runs your code: the current folder is "
+    "put first on the import path (as python -m does) when it is not on it yet, and a pipeline TOML resolves "
+    "the module the same way.")]
 NTimeBins = Annotated[int | None, typer.Option(
     "--n-time-bins", metavar="M", show_default=False, rich_help_panel=PANEL,
     help="Mode: tonic's ToFrame(n_time_bins=M).")]
