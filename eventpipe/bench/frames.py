@@ -275,7 +275,7 @@ def write_bench_events_store(location: str, samples: Sequence[Events], per_part:
 def _warm_up() -> None:
     """Compile the kernels in this process (Numba compiles on first call, once per process): the
     integration modes, the events store's column decoder and the frames codec."""
-    from eventpipe.store._zarr.sparse_counts import encode
+    from eventpipe.store._zarr import compile_counts_codec
     from eventpipe.store.events.encoding import decode
     from eventpipe.synth import gesture_like_sample
 
@@ -286,8 +286,7 @@ def _warm_up() -> None:
     hot = ev.copy()
     hot["x"], hot["y"] = 3, 4
     integrate(hot, GESTURE, frames=1)  # the uint16 and uint32 resumes
-    for dtype in (np.uint8, np.uint16, np.uint32):
-        encode(np.ones(4, dtype))
+    compile_counts_codec()
 
 
 def spikingjelly_builder(events_files: Sequence[str], out_dir: str, spec: IntegrationSpec, workers: int) -> float:

@@ -40,12 +40,25 @@ from eventpipe.store._zarr.nodes import (
 )
 from eventpipe.store._zarr.storage import store_of
 
+
+def compile_counts_codec() -> None:
+    """Compile the frames codec's Numba kernels in this process for every counts dtype, so that a
+    benchmark times them warm (Numba compiles on first call; this imports Zarr)."""
+    import numpy as np
+
+    from eventpipe.store._zarr.sparse_counts import encode
+
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        encode(np.ones(4, dtype))
+
+
 __all__ = [
     "DAMAGED",
     "all_arrays",
     "blosc_array",
     "check_chunks",
     "child_arrays",
+    "compile_counts_codec",
     "counts_array",
     "create_store",
     "floats_array",
