@@ -154,6 +154,32 @@ def _groups(parts: Sequence[Part], partitions: int | None) -> list[list[Part]]:
     return [g for g in groups if g]
 
 
+def _store_header(spec: DatasetSpec, options: Any, parts: Sequence[Part],
+                  raw_dir: Path) -> events_writer.StoreHeader:
+    return events_writer.StoreHeader(
+        dataset=spec.name, sensor=spec.sensor, classes=spec.classes, splits=spec.splits,
+        options=options, plan=plan_fingerprint(parts, raw_dir),
+    )
+
+
+def events_up_to_date(name: str, root: str | os.PathLike[str], **dataset_options: Any) -> bool:
+    """Whether :func:`convert` has nothing to do: the complete events store was made from the raw files
+    there now. Reads only, so ``prepare`` needs no download check (a manual archive already unpacked
+    and removed, a read-only root) when the store is current."""
+    spec = get_dataset(name, root)
+    location = normalize(spec.events_store_path(root))
+    attrs = read_attrs(location) if exists(location) else None
+    if not (attrs and attrs.get(COMPLETE)):
+        return False
+    raw_dir = (spec.recordings_dir if isinstance(spec, UserDatasetSpec) else spec.raw_dir(root)).absolute()
+    options = spec.options(**dataset_options)
+    try:
+        parts = spec.plan(raw_dir, options)
+    except (OSError, ValueError):  # raw files half there: the download step puts them right
+        return False
+    return _store_header(spec, options, parts, raw_dir).matches(attrs)
+
+
 def convert(
     name: str,
     root: str | os.PathLike[str],
@@ -216,10 +242,7 @@ def convert(
                               f"scheduler=None or {SYNCHRONOUS!r}, not on the cluster at {scheduler!r}.")
         scheduler = SYNCHRONOUS
     parts = spec.plan(raw_dir, options)
-    header = events_writer.StoreHeader(
-        dataset=spec.name, sensor=spec.sensor, classes=spec.classes, splits=spec.splits,
-        options=options, plan=plan_fingerprint(parts, raw_dir),
-    )
+    header = _store_header(spec, options, parts, raw_dir)
     keys = {s: [p.key for p in parts if p.split == s] for s in spec.splits}
     todo: list[Part] = []
     cpu_seconds = 0.0

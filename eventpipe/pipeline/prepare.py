@@ -25,6 +25,7 @@ A static image dataset (``mnist``, ``demo-static``, ...) stops at its images sto
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -33,7 +34,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from eventpipe.errors import ConfigError
+from eventpipe.errors import ConfigError, EventpipeError
 from eventpipe.frames import IntegrationSpec
 from eventpipe.pipeline.dask import dask_client, run_tasks
 from eventpipe.pipeline.storage import storage_errors
@@ -121,6 +122,14 @@ def _events_split(location: str, split: str, fingerprint: str) -> Any:
     return EventsStore.open(location).split(split)
 
 
+def _add_note(exc: BaseException, note: str) -> None:
+    """``exc.add_note(note)`` on Python 3.10 too: ``__notes__`` lives in the exception's ``__dict__``, so it
+    travels back from a worker with the pickled exception."""
+    notes = getattr(exc, "__notes__", None)
+    with contextlib.suppress(AttributeError, TypeError):  # an exception type without a __dict__
+        exc.__notes__ = [*(notes if isinstance(notes, list) else []), note]  # type: ignore[attr-defined]
+
+
 def integrate_block(
     events_location: str, frames_location: str, split: str, block: int, start: int, stop: int,
     spec: IntegrationSpec, source_fingerprint: str,
@@ -133,7 +142,12 @@ def integrate_block(
     frames = []
     for i in range(start, stop):
         name = sample_name(split, i, {k: v[i] for k, v in meta.items()}) if meta else f"{split}[{i}]"
-        frames.append(spec(samples.events(i), sensor, sample=name, validated=True))  # checked when written
+        try:
+            frames.append(spec(samples.events(i), sensor, sample=name, validated=True))  # checked when written
+        except Exception as exc:
+            if spec.fn is not None and not isinstance(exc, EventpipeError):  # the user's code: say where
+                _add_note(exc, f"on sample {name}")
+            raise
     frames_store.write_block(frames_location, split, block, frames, spec.frame_size(sensor), spec.fixed_frames)
 
 
@@ -158,6 +172,12 @@ def _download_step(name: str, root: Path, progress: bool, manifest: Path | None 
     if "generated" in counts:
         status = "generated"
     return StepResult("download", status, time.perf_counter() - started, detail)
+
+
+def _events_up_to_date(name: str, root: Path) -> bool:
+    from eventpipe.pipeline.convert import events_up_to_date
+
+    return events_up_to_date(name, root)
 
 
 def _convert_step(name: str, root: Path, workers: int | None, scheduler: str | Client | None, progress: bool,
@@ -372,6 +392,9 @@ def prepare(
     steps: list[StepResult] = []
     if is_store_complete(events_location) and not _has_raw_files(dataset.raw_dir(root)):
         steps.append(StepResult("download", "skipped", 0.0, "events store complete, raw files not needed"))
+        steps.append(StepResult("convert", "up-to-date", 0.0, "events store complete"))
+    elif _events_up_to_date(dataset.name, root):
+        steps.append(StepResult("download", "skipped", 0.0, "events store made from the raw files present"))
         steps.append(StepResult("convert", "up-to-date", 0.0, "events store complete"))
     else:
         if local := _no_download(dataset, root):

@@ -89,26 +89,29 @@ def plot_firing_rates(history: Sequence[Mapping[str, Any]], path: str | Path, *,
     """Mean firing rate of every spiking layer: the last epoch as bars, and its course over epochs.
 
     ``layer_types`` maps a layer name to its module's class name, shown next to the name
-    (``features.2 (PLIFNode)``), since a bare position in the network says little.
+    (``features.2 (PLIFNode)``), since a bare position in the network says little. Each layer has one
+    colour in both panels, so a bar and its line read together.
     """
     rows = [r for r in history if r.get("firing_rate")]
     types = layer_types or {}
 
     def label(name: str) -> str:
-        return f"{name} ({types[name]})" if name in types else name
+        shown = f"layer {name}" if name.replace(".", "").isdigit() else name  # "3" of a Sequential
+        return f"{shown} ({types[name]})" if name in types else shown
 
     fig = _figure(11, 4)
     ax_bar, ax_line = fig.subplots(1, 2)
     if rows:
         layers = list(rows[-1]["firing_rate"])
         last = [float(rows[-1]["firing_rate"][name]) for name in layers]
-        ax_bar.barh(range(len(layers)), last, color="tab:orange")
+        colours = [f"C{i % 10}" for i in range(len(layers))]
+        ax_bar.barh(range(len(layers)), last, color=colours)
         ax_bar.set_yticks(range(len(layers)), [label(name) for name in layers], fontsize=8)
         ax_bar.invert_yaxis()
         epochs = [int(r["epoch"]) for r in rows]
-        for name in layers:
+        for name, colour in zip(layers, colours, strict=True):
             ax_line.plot(epochs, [float(r["firing_rate"].get(name, np.nan)) for r in rows], marker="o",
-                         markersize=3, label=label(name))
+                         markersize=3, label=label(name), color=colour)
         if len(layers) <= 12:
             ax_line.legend(fontsize=7)
     ax_bar.set_xlabel("spikes per neuron per step")

@@ -78,3 +78,32 @@ def test_interrupted_store_is_kept_listed_and_resumed(root: Path, monkeypatch: p
     for split in ("train", "test"):
         a, b = mine.split(split), again.split(split)
         assert all(np.array_equal(a.frames(i), b.frames(i)) for i in range(len(a)))
+
+
+FAILING_PLUGIN = '''
+from eventpipe.frames import integrate
+
+
+def fn(events, H, W):
+    if len(events) == {count}:
+        raise ValueError("my plugin failed")
+    return integrate(events, (W, H, 2), frames=2)
+'''
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_cli_plugin_failure_is_one_line_naming_plugin_and_sample(root: Path, workers: str) -> None:
+    """The user's exception in one line (type, message, sample), on a worker or not; no store left behind."""
+    import subprocess
+    import sys
+
+    bad = len(make_samples()["test"][1])
+    (root / "badplug.py").write_text(FAILING_PLUGIN.format(count=bad))
+    run = subprocess.run([sys.executable, "-m", "eventpipe", "prepare", "demo", "--root", str(root), "--workers",
+                          workers, "--integrate", "badplug:fn"], cwd=root, capture_output=True, text=True, timeout=300)
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+    assert run.returncode == 2 and len(errors) == 1, run.stderr
+    assert "Traceback (most recent call last)" not in run.stderr, run.stderr
+    assert "plugin badplug:fn raised ValueError: my plugin failed on sample test[1]" in errors[0], errors
+    assert not any(get_dataset("demo").frames_root(root).glob("*.zarr"))
+    assert _row(root)["frames"] == [] and _row(root)["frames_interrupted"] == []

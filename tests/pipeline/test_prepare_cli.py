@@ -220,3 +220,12 @@ def test_spec_from_options() -> None:
     assert spec_from_options(options(n_time_bins=4, overlap=0.5)) == IntegrationSpec(n_time_bins=4, overlap=0.5)
     with pytest.raises(ConfigError, match="Argument drop_incomplete applies only with events_per_frame"):
         spec_from_options(options(frames=4, drop_incomplete=True))
+
+
+def test_integrate_without_function_is_one_line_naming_the_form(tmp_path: Path) -> None:
+    """``--integrate mymod`` (no ``:fn``): one line saying how a plugin is named, before anything is written."""
+    run = subprocess.run([sys.executable, "-m", "eventpipe", "prepare", "demo", "--root", str(tmp_path / "data"),
+                          "--integrate", "mymod"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    line, = run.stderr.strip().splitlines()
+    assert run.returncode == 2 and "'module:function'" in line and "mymod:my_frames" in line, run.stderr
+    assert "Valid values" not in line and not (tmp_path / "data").exists()

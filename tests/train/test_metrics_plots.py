@@ -79,6 +79,16 @@ def test_curves_mark_the_best_epoch(tmp_path: Path) -> None:
     assert _green_pixels(plots.plot_curves(history, tmp_path / "none.png", best_epoch=7)) == 0  # not in history
 
 
+def test_firing_rate_bars_take_their_layers_line_colours(tmp_path: Path) -> None:
+    """Each layer's bar (left panel) has the colour of its line (right panel): tab:blue and tab:orange."""
+    path = plots.plot_firing_rates([_row(e) for e in (1, 2)], tmp_path / "rates.png", layer_types={"3": "IFNode"})
+    with Image.open(path) as im:
+        rgb = np.asarray(im.convert("RGB")).astype(int)
+    left = rgb[:, : rgb.shape[1] // 2]
+    for colour in ((31, 119, 180), (255, 127, 14)):
+        assert (np.abs(left - np.array(colour)).sum(-1) < 30).sum() > 1000, colour
+
+
 def test_subsample_neurons_is_even_and_bounded() -> None:
     spikes = np.arange(2 * 101).reshape(2, 101)
     idx, sub = plots.subsample_neurons(spikes, 11)

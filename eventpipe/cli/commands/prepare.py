@@ -13,6 +13,7 @@ from eventpipe.cli import integration
 from eventpipe.cli.app import app
 from eventpipe.cli.commands.convert import show_dashboard
 from eventpipe.cli.common import (
+    FLAGS,
     JsonOption,
     ManifestOption,
     RootOption,
@@ -21,6 +22,16 @@ from eventpipe.cli.common import (
     resolve_root,
     show_progress,
 )
+from eventpipe.errors import EventpipeError
+
+
+def _plugin_failed(ref: object, exc: Exception) -> EventpipeError:
+    """The plugin's own exception in one line: its type, message and sample (the traceback with --debug)."""
+    where = " ".join(getattr(exc, "__notes__", []))
+    message = " ".join(str(exc).split()) or "(no message)"
+    return EventpipeError(f"The --integrate plugin {ref} raised {type(exc).__name__}: {message}"
+                          f"{' ' + where if where else ''}. Fix it and rerun: a store this run began was removed, a "
+                          "resumed one keeps its finished blocks (--debug shows the traceback).")
 
 
 def _summary(result: Any) -> str:
@@ -113,7 +124,12 @@ def prepare_command(
                                 dry_run=dry_run, overwrite=overwrite, manifest=manifest)
     else:
         spec = integration.spec_from_options(integration.given(locals()))
-        result = prepare(name, data_root, spec, workers=workers, scheduler=scheduler,
-                         progress=show_progress(json_out), dry_run=dry_run, overwrite=overwrite,
-                         dashboard=show_dashboard if dashboard else None, manifest=manifest)
+        try:
+            result = prepare(name, data_root, spec, workers=workers, scheduler=scheduler,
+                             progress=show_progress(json_out), dry_run=dry_run, overwrite=overwrite,
+                             dashboard=show_dashboard if dashboard else None, manifest=manifest)
+        except Exception as exc:
+            if spec.fn is None or isinstance(exc, EventpipeError) or FLAGS.debug:
+                raise
+            raise _plugin_failed(integrate, exc) from exc
     typer.echo(json.dumps(result.to_dict()) if json_out else _summary(result))
