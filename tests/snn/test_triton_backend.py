@@ -45,7 +45,8 @@ SPECS = [
     NeuronSpec(kind="plif", surrogate=surrogate)
     for surrogate in (sg.PiecewiseQuadratic(), sg.SoftSign(), sg.Erf(), sg.PiecewiseExp())
 ]
-HALF_SPECS = [SPECS[0], SPECS[-5], NeuronSpec(kind="lif", v_reset=None)]
+HALF_SPECS = [spec for spec in SPECS if spec.decay_input and spec.v_reset in (0.0, None)] + SPECS[-4:]
+"""In 16 bits: every neuron kind, hard and soft reset, detached or not, every surrogate."""
 STEPS, NEURONS = 4, 37
 
 
