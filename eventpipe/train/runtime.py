@@ -60,13 +60,15 @@ def seed_worker(worker_id: int) -> None:
 def determinism(enabled: bool, device: torch.device) -> Iterator[None]:
     """Deterministic algorithms (and no cuDNN autotuning) inside the block when ``enabled``; restored after.
 
-    On CUDA, cuBLAS needs ``CUBLAS_WORKSPACE_CONFIG`` for reproducible results; it is set if absent.
+    On CUDA, cuBLAS needs ``CUBLAS_WORKSPACE_CONFIG`` for reproducible results; it is set inside the
+    block if absent and removed again after, so a caller's process keeps its environment.
     """
     prev_det = torch.are_deterministic_algorithms_enabled()
     prev_warn = torch.is_deterministic_algorithms_warn_only_enabled()
     prev_bench = torch.backends.cudnn.benchmark
-    if enabled and device.type == "cuda":
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    set_workspace = enabled and device.type == "cuda" and "CUBLAS_WORKSPACE_CONFIG" not in os.environ
+    if set_workspace:
+        os.environ["CUBLAS_WORKSPACE_CONFIG"] = ":4096:8"
     torch.use_deterministic_algorithms(enabled, warn_only=True)
     torch.backends.cudnn.benchmark = device.type == "cuda" and not enabled
     try:
@@ -74,6 +76,8 @@ def determinism(enabled: bool, device: torch.device) -> Iterator[None]:
     finally:
         torch.use_deterministic_algorithms(prev_det, warn_only=prev_warn)
         torch.backends.cudnn.benchmark = prev_bench
+        if set_workspace:
+            os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
 
 
 class StopRequest:
