@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from eventpipe.events import EVENT_DTYPE, Events, make_events
+from eventpipe.progress import bar_disabled
 
 _MB = 1 << 20
 
@@ -216,7 +217,7 @@ def run(size_mb: float = 100.0, repeat: int = 3, workdir: str | Path | None = No
             ("hdf5", "events.h5", 9, write_dsec, numpy_hdf5, 640),
         ]
         for fmt, name, bytes_per_event, writer, baseline, side in tqdm(jobs, desc="readers bench",
-                                                                       disable=not progress):
+                                                                       disable=bar_disabled(progress)):
             events = synthetic_events(int(size_mb * _MB / bytes_per_event), seed=1, height=side, width=side)
             path = writer(folder / name, events)
             results.append(_bench_file(fmt, path, events, baseline, repeat))
