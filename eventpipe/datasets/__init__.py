@@ -20,7 +20,7 @@ Any dataset by name, including a user dataset made by ``eventpipe convert --from
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, TypedDict
 
 from eventpipe.loading.dataset import StoreDataset
 from eventpipe.sources import get_dataset, use_root
@@ -39,6 +39,14 @@ __all__ = [
     "dataset_class",
 ]
 
+
+class _Build(TypedDict):
+    """How a missing store is built (the arguments of ``prepare`` kept from the constructor)."""
+
+    enabled: bool
+    workers: int | None
+    scheduler: str | None
+    progress: bool
 
 class NeuromorphicDataset(StoreDataset):
     """A split of a registered or user dataset (``dataset=NAME``); the named classes below fix the name.
@@ -71,7 +79,7 @@ class NeuromorphicDataset(StoreDataset):
         progress: bool = True,
         **kwargs: Any,
     ) -> None:
-        self._build = {"enabled": bool(prepare), "workers": workers, "scheduler": scheduler, "progress": progress}
+        self._build: _Build = {"enabled": bool(prepare), "workers": workers, "scheduler": scheduler, "progress": progress}
         if root is not None:
             use_root(root)
         super().__init__(root, split, **kwargs)

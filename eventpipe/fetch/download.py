@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import importlib
 import os
@@ -27,7 +28,7 @@ from eventpipe.errors import (
 )
 from eventpipe.fetch.extract import extract_archive, move_entries
 from eventpipe.fetch.hashing import first_mismatch, hash_file
-from eventpipe.fetch.manual import find_in_source, manual_info, manual_message, take_copy
+from eventpipe.fetch.manual import find_in_source, human_size, manual_info, manual_message, take_copy
 from eventpipe.fetch.records import (
     RECORD_DIR,
     file_stamp,
@@ -39,7 +40,14 @@ from eventpipe.fetch.records import (
     unpacked_entries,
     write_record,
 )
-from eventpipe.fetch.transfer import Cancel, FetchOptions, HostUnreachable, fetch_file, move_aside
+from eventpipe.fetch.transfer import (
+    Cancel,
+    FetchOptions,
+    HostUnreachable,
+    fetch_file,
+    move_aside,
+    partial_path,
+)
 from eventpipe.manifests import FileEntry, Manifest, load_manifest
 
 
@@ -113,9 +121,43 @@ def _storage_errors(fn: Callable[..., DownloadResult]) -> Callable[..., Download
             mapped = storage_error(exc, folder, folder)
             if mapped is None:
                 raise
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                more = _space_short(name, folder, kwargs.get("manifest"))
+                if more is not None:
+                    mapped = type(mapped)(f"{mapped} The download needs about {human_size(more)} more.")
             raise mapped from exc
 
     return wrapper
+
+
+def _space_short(name: str, root: Path, manifest: Manifest | str | Path | None) -> int | None:
+    """Bytes the rest of the download needs beyond the free space of its raw folder, or None when unknown.
+
+    Known from the manifest's declared sizes: what the files still to download lack (their ``.part``
+    files stay for the rerun) and the declared members of the archives still to unpack. Unknown when a
+    file left to download declares no size (or the manifest is a generator's), or when the estimate fits.
+    """
+    try:
+        m = resolve_manifest(name, manifest)
+        raw_dir = raw_dir_for(root, m.name)
+        if m.generator is not None:
+            return None
+        needed = 0
+        for entry in m.files:
+            dest = raw_dir / entry.name
+            if entry.extract and unpacked_entries(raw_dir, entry.name, entry.checksums, entry.extract_to) is not None:
+                continue
+            if not is_verified(raw_dir, dest, entry.checksums):
+                if entry.size is None:
+                    return None
+                part = partial_path(dest)
+                needed += max(entry.size - (part.stat().st_size if part.exists() else 0), 0)
+            if entry.extract:
+                needed += sum(member.size or 0 for member in entry.members)
+        short = needed - shutil.disk_usage(raw_dir).free
+    except (EventpipeError, OSError):
+        return None
+    return short if short > 0 else None
 
 
 @_storage_errors

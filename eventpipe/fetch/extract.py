@@ -19,10 +19,12 @@ depend on the Python version (``tarfile`` filters only exist in newer releases).
 
 from __future__ import annotations
 
+import errno
 import lzma
 import os
 import posixpath
 import re
+import secrets
 import shutil
 import stat
 import tarfile
@@ -377,14 +379,49 @@ def move_entries(src: Path, dest: Path) -> None:
     """Move every entry of ``src`` into ``dest`` (renames on one file system), replacing same names.
 
     ``dest`` is created with default permissions (renaming ``src`` itself would keep the private mode
-    of a temporary folder).
+    of a temporary folder). An entry that cannot be renamed into ``dest`` because ``dest`` is on another
+    file system (``raw`` a link to another disk) is copied there under a temporary name first, so that an
+    interrupted copy never stands under the final name and the entry it replaces stays until the copy is
+    complete; the next call removes such a leftover.
     """
     dest.mkdir(parents=True, exist_ok=True)
+    for stale in dest.glob(f".*{_MOVING}"):  # left by an interrupted copy
+        _remove(stale)
     for entry in sorted(src.iterdir()):
         target = dest / entry.name
-        if target.is_dir() and not target.is_symlink():
-            shutil.rmtree(target)
-        elif target.exists() or target.is_symlink():
-            target.unlink()
-        os.replace(entry, target)
+        moving = dest / f".{entry.name}.{secrets.token_hex(4)}{_MOVING}"
+        try:
+            os.rename(entry, moving)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            _copy_across(entry, moving)
+        _remove(target)
+        os.replace(moving, target)
+        if entry.exists() or entry.is_symlink():  # copied, not renamed
+            _remove(entry)
 
+
+_MOVING = ".moving"
+
+
+def _copy_across(entry: Path, moving: Path) -> None:
+    """Copy ``entry`` (file, folder or link, links kept as links) to ``moving``; nothing is left of a failed copy."""
+    try:
+        if entry.is_symlink():
+            os.symlink(os.readlink(entry), moving)
+        elif entry.is_dir():
+            shutil.copytree(entry, moving, symlinks=True)
+        else:
+            shutil.copy2(entry, moving)
+    except BaseException:
+        _remove(moving)
+        raise
+
+
+def _remove(path: Path) -> None:
+    """Delete ``path`` (a folder with its contents; a link, not what it points to); nothing when absent."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()

@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 SYNCHRONOUS = "synchronous"
 LOOPBACK = "127.0.0.1"
 """The only address a local cluster listens on."""
+SILENCED_BELOW = logging.CRITICAL
+"""Dask's own log records below this level are not printed by a local cluster we start: a failed task
+is raised to the caller, which says in one line what failed; Dask would print the same failure again,
+over many lines (``distributed.worker - ERROR - Compute Failed`` with its traceback), from the worker."""
 
 
 def available_cores() -> int:
@@ -199,7 +203,10 @@ def local_cluster(n_workers: int, *, keep_freed_memory: bool = False,
                   dashboard: Callable[[str], None] | None = None) -> Iterator[str]:
     """A local cluster of ``n_workers`` single-threaded worker processes; yields its scheduler address.
 
-    Every process of it listens on 127.0.0.1 only. Without ``dashboard`` it has no dashboard; with
+    Every process of it listens on 127.0.0.1 only, and prints none of Dask's log records below
+    :data:`SILENCED_BELOW`: in the workers, and in this process only while the cluster is open (Dask's
+    own handlers, set back when it closes; the caller's handlers and a cluster of the caller's own are
+    untouched). Without ``dashboard`` it has no dashboard; with
     it, the dashboard listens on a free port of 127.0.0.1 and ``dashboard`` is called with its URL.
 
     The cluster starts with :func:`cluster_settings`. ``keep_freed_memory`` makes each worker's C
@@ -226,7 +233,7 @@ def local_cluster(n_workers: int, *, keep_freed_memory: bool = False,
             n_workers=resolve_workers(n_workers), threads_per_worker=1, processes=True, host=LOOPBACK,
             dashboard_address=f"{LOOPBACK}:0",  # any free port: a fixed :8787 collides with other clusters
             scheduler_kwargs={"dashboard": dashboard is not None},
-            silence_logs=logging.ERROR,
+            silence_logs=SILENCED_BELOW,
         ) as cluster:
             if dashboard is not None:
                 dashboard(cluster.dashboard_link)

@@ -63,3 +63,25 @@ def test_costliest_first_and_kept_memory() -> None:
     assert dict(os.environ) == environ  # the workers' settings stay out of this process's environment
     assert run_tasks(int, [(2,), (1,)], None, cost=lambda a: a[0], progress=False) == [2, 1]  # in-process: as given
     assert run_tasks(int, [(2,), (1,)], None, progress=False, collect=False) == []
+
+
+def _distributed_handler_levels() -> list[int]:
+    import logging
+
+    return [h.level for h in logging.getLogger("distributed").handlers]
+
+
+@pytest.mark.slow
+def test_a_cluster_we_start_prints_no_dask_errors_and_sets_this_process_back() -> None:
+    """A failed task is raised here, not also logged by the worker; this process's logging is as it was."""
+    import logging
+
+    from distributed import Client
+
+    before = _distributed_handler_levels()
+    with local_cluster(2) as address, Client(address) as client:
+        assert all(levels and set(levels) == {logging.CRITICAL}
+                   for levels in client.run(_distributed_handler_levels).values())
+        with pytest.raises(ValueError, match="invalid literal"):
+            run_tasks(int, [("x",)], client, progress=False)
+    assert _distributed_handler_levels() == before

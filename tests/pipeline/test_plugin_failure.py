@@ -93,7 +93,8 @@ def fn(events, H, W):
 
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_cli_plugin_failure_is_one_line_naming_plugin_and_sample(root: Path, workers: str) -> None:
-    """The user's exception in one line (type, message, sample), on a worker or not; no store left behind."""
+    """The user's exception in one line (type, message, sample), on a worker or not, and nothing else on stderr
+    (not Dask's own log of the failed task); no store left behind."""
     import subprocess
     import sys
 
@@ -103,6 +104,8 @@ def test_cli_plugin_failure_is_one_line_naming_plugin_and_sample(root: Path, wor
                           workers, "--integrate", "badplug:fn"], cwd=root, capture_output=True, text=True, timeout=300)
     errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
     assert run.returncode == 2 and len(errors) == 1, run.stderr
+    assert run.stderr.splitlines() == errors, run.stderr  # nothing else: no "distributed.worker - ERROR" lines
+    assert "distributed." not in run.stderr and "Compute Failed" not in run.stderr, run.stderr
     assert "Traceback (most recent call last)" not in run.stderr, run.stderr
     assert "plugin badplug:fn raised ValueError: my plugin failed on sample test[1]" in errors[0], errors
     assert not any(get_dataset("demo").frames_root(root).glob("*.zarr"))
