@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -110,3 +111,31 @@ def test_chunks_hold_a_batch_of_images(tmp_path: Path) -> None:
 
     arr = open_array(store.location, "blocks/train/b00000/images")
     assert arr.chunks == (min(CHUNK_IMAGES, 300), 3, 8, 6) and arr.dtype == np.uint8
+
+
+def test_plain_zarr_reads_every_array(tmp_path: Path) -> None:
+    """``zarr.open_group`` with no eventpipe code reads the same images, labels and block bounds, and
+    every array of the store is one of those."""
+    import zarr
+
+    location = tmp_path / "s.zarr"
+    store = build(location)
+    group = zarr.open_group(str(location), mode="r")
+    arrays: dict[str, Any] = dict(_all_arrays(group))
+    seen = set()
+    for split in ("train", "test"):
+        bounds = arrays[f"{split}/block_samples"][...]
+        images = np.concatenate([arrays[f"blocks/{split}/b{j:05d}/images"][...] for j in range(len(bounds) - 1)])
+        assert np.array_equal(images, store.split(split).images())
+        assert np.array_equal(arrays[f"{split}/labels"][...], store.split(split).labels)
+        seen |= {f"{split}/block_samples", f"{split}/labels"} | {
+            f"blocks/{split}/b{j:05d}/images" for j in range(len(bounds) - 1)}
+    assert seen == set(arrays)
+
+
+def _all_arrays(group: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Every array below ``group`` with its path relative to it."""
+    found = [(f"{prefix}{name}", array) for name, array in group.arrays()]
+    for name, sub in group.groups():
+        found += _all_arrays(sub, f"{prefix}{name}/")
+    return found
